@@ -1,0 +1,66 @@
+# shuzheng — two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+WORKERS ?= 1
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo serve install test test-pg lint format bench messages catalogues vendor clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+catalogues: install
+	$(PY) manage.py compilecatalogues
+
+# Create the venv, migrate SQLite under var/, load the Zhuhai demo data, print the demo
+# accounts and serve on http://127.0.0.1:$(PORT) — no other service needed.
+demo: catalogues
+	$(PY) -m shuzheng.config.keyfile
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py demo
+	@echo ""
+	@echo "shuzheng is serving on http://127.0.0.1:$(PORT)/  (workbench /workbench/, ops /ops/, API /api/docs/)"
+	$(MAKE) --no-print-directory serve
+
+serve:
+	$(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port $(PORT) --workers $(WORKERS) \
+		--log-level warning shuzheng.config.wsgi:application
+
+# The whole suite on SQLite (browser tests skip with a notice where no chromium exists).
+test: catalogues
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite against PostgreSQL (DATABASE_URL, default the local server).
+test-pg: catalogues
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shuzheng} \
+		$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint $(PY) manage.py check --deploy --fail-level ERROR
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Benchmarks (results: docs/benchmarks.md). Needs `wrk` (Debian package) for HTTP load.
+bench: install
+	$(PY) bench/http_baseline.py
+
+# Regenerate message catalogues after changing UI strings (needs GNU gettext).
+messages: install
+	cd src/shuzheng && ../../$(PY) ../../manage.py makemessages -l zh_Hant -l pt -l en --no-obsolete
+	$(PY) tools/translate_hant.py
+
+clean:
+	rm -rf $(VENV) var

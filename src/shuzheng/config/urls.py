@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from shuzheng.foundation.web.admin_site import restrict_admin_site
+
+restrict_admin_site(admin.site)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("shuzheng.foundation.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", include("shuzheng.foundation.web.urls")),
+]
+
+handler404 = "shuzheng.foundation.web.views.handler404"
+handler500 = "shuzheng.foundation.web.views.handler500"
+handler403 = "shuzheng.foundation.web.views.handler403"

@@ -1,0 +1,29 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from shuzheng.foundation.access.api import GrantViewSet, RoleViewSet
+from shuzheng.foundation.identity.api import (
+    EnterpriseViewSet,
+    MeView,
+    OrganisationViewSet,
+    PersonViewSet,
+    StaffViewSet,
+)
+
+router = DefaultRouter()
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("staff", StaffViewSet, basename="staff")
+router.register("persons", PersonViewSet, basename="person")
+router.register("enterprises", EnterpriseViewSet, basename="enterprise")
+router.register("roles", RoleViewSet, basename="role")
+router.register("role-grants", GrantViewSet, basename="role-grant")
+router.register("me", MeView, basename="me")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,34 @@
+"""``manage.py demo``: load the Zhuhai demo data and print the demo accounts (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from shuzheng.foundation.identity import demo
+
+
+class Command(BaseCommand):
+    help = "Load the Zhuhai demo organisations and one account per role, then list them."
+
+    def handle(self, *args, **options):
+        demo.load_organisations()
+        created = demo.load_accounts()
+        from shuzheng.foundation.identity.models import Organisation
+
+        self.stdout.write(self.style.SUCCESS(
+            f"Zhuhai organisations: {Organisation.objects.count()}"))
+        if not created:
+            self.stdout.write("Demo accounts already exist (password unchanged).")
+        self.stdout.write(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}):")
+        rows = created or [demo.DemoAccount(u, r, w) for u, r, w in _existing()]
+        for account in rows:
+            self.stdout.write(f"  {account.username:<10} {account.role_label}  @ {account.where}")
+
+
+def _existing():
+    from shuzheng.foundation.access.models import RoleGrant
+
+    for grant in (RoleGrant.objects.filter(revoked_at__isnull=True, user__username__in=[
+            "sysadmin", "secadmin", "auditor", "clerk", "handler", "head", "operator", "grid"])
+                  .select_related("user", "role", "organisation").order_by("pk")):
+        yield grant.user.username, grant.role.name, grant.organisation.name
+    yield from [("citizen", "市民", "—"), ("macau", "澳门居民", "—"),
+                ("legalrep", "企业法定代表人", "—"), ("agent", "企业经办人", "—")]

@@ -1,0 +1,68 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from shuzheng.foundation import access
+from shuzheng.foundation.access import services as access_services
+from shuzheng.foundation.access.models import Role
+from shuzheng.foundation.identity import services
+from shuzheng.foundation.identity.models import OrgKind
+
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", "/tmp/shuzheng-hypothesis")
+
+
+class Tree:
+    """A small Zhuhai: city → 香洲区 → 拱北街道 → 夏湾社区; 斗门区 → 井岸镇; one department."""
+
+    def __init__(self):
+        org = lambda parent, name, kind, code="": services.create_organisation(  # noqa: E731
+            access.SYSTEM, parent=parent, name=name, kind=kind, division_code=code)
+        self.city = org(None, "珠海市", OrgKind.CITY, "440400")
+        self.xiangzhou = org(self.city, "香洲区", OrgKind.DISTRICT, "440402")
+        self.gongbei = org(self.xiangzhou, "拱北街道", OrgKind.STREET, "440402005000")
+        self.xiawan = org(self.gongbei, "夏湾社区", OrgKind.COMMUNITY)
+        self.doumen = org(self.city, "斗门区", OrgKind.DISTRICT, "440403")
+        self.jingan = org(self.doumen, "井岸镇", OrgKind.TOWN, "440403100000")
+        self.zwfw = org(self.city, "珠海市政务服务数据管理局", OrgKind.DEPARTMENT)
+
+
+@pytest.fixture
+def tree(db):
+    return Tree()
+
+
+@pytest.fixture
+def make_staff(db):
+    """make_staff(org, "role-code", on=grant_org) → a User with that staff role."""
+    counter = {"n": 0}
+
+    def make(org, role_code=None, *, on=None, name=None, password="Zhuhai@2026x"):
+        counter["n"] += 1
+        n = counter["n"]
+        profile = services.create_staff(
+            access.SYSTEM, organisation=org, username=f"u{n}_{role_code or 'staff'}",
+            display_name=name or f"职员{n}", password=password, position="科员")
+        if role_code:
+            access_services.grant_role(access.SYSTEM, user=profile.user,
+                                       role=Role.objects.get(code=role_code),
+                                       organisation=on or org)
+        return profile.user
+
+    return make
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api_for():
+    return api_as
