@@ -17,7 +17,8 @@ class Tree:
 
     def __init__(self):
         org = lambda parent, name, kind, code="": services.create_organisation(  # noqa: E731
-            access.SYSTEM, parent=parent, name=name, kind=kind, division_code=code)
+            access.SYSTEM, parent=parent, name=name, kind=kind, division_code=code
+        )
         self.city = org(None, "珠海市", OrgKind.CITY, "440400")
         self.xiangzhou = org(self.city, "香洲区", OrgKind.DISTRICT, "440402")
         self.gongbei = org(self.xiangzhou, "拱北街道", OrgKind.STREET, "440402005000")
@@ -41,12 +42,20 @@ def make_staff(db):
         counter["n"] += 1
         n = counter["n"]
         profile = services.create_staff(
-            access.SYSTEM, organisation=org, username=f"u{n}_{role_code or 'staff'}",
-            display_name=name or f"职员{n}", password=password, position="科员")
+            access.SYSTEM,
+            organisation=org,
+            username=f"u{n}_{role_code or 'staff'}",
+            display_name=name or f"职员{n}",
+            password=password,
+            position="科员",
+        )
         if role_code:
-            access_services.grant_role(access.SYSTEM, user=profile.user,
-                                       role=Role.objects.get(code=role_code),
-                                       organisation=on or org)
+            access_services.grant_role(
+                access.SYSTEM,
+                user=profile.user,
+                role=Role.objects.get(code=role_code),
+                organisation=on or org,
+            )
         return profile.user
 
     return make

@@ -23,6 +23,8 @@ def main() -> None:
             filled += 1
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
+    catalogue.metadata_is_fuzzy = False
+    catalogue.metadata["Language"] = "zh_Hant"
     catalogue.save()
     print(f"zh-Hant: filled {filled} entries")
 

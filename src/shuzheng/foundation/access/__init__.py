@@ -16,5 +16,14 @@ from shuzheng.foundation.access.policy import (
 from shuzheng.foundation.access.registry import capability, rule
 
 __all__ = [
-    "SYSTEM", "capability", "check", "enterprise_scopes", "forget", "holds", "org_paths", "require", "rule", "scope",
+    "SYSTEM",
+    "capability",
+    "check",
+    "enterprise_scopes",
+    "forget",
+    "holds",
+    "org_paths",
+    "require",
+    "rule",
+    "scope",
 ]

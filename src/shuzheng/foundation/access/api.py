@@ -32,12 +32,15 @@ class RoleViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class GrantSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(),
-                                        label=_("账号"))
-    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.all(),
-                                        label=_("角色"))
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(),
-                                                      label=_("授权范围（机构）"))
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), label=_("账号")
+    )
+    role = serializers.SlugRelatedField(
+        slug_field="code", queryset=Role.objects.all(), label=_("角色")
+    )
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(), label=_("授权范围（机构）")
+    )
 
     class Meta:
         model = RoleGrant

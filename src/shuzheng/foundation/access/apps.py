@@ -10,7 +10,6 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         from shuzheng.foundation.access import capabilities, registry, roles
-
         from shuzheng.foundation.access.models import Role, RoleGrant
 
         capabilities.register_all()

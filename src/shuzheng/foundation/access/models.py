@@ -13,11 +13,14 @@ class Permission(models.Model):
     code = models.CharField(_("权限代码"), max_length=80, primary_key=True)
     label = models.CharField(_("名称"), max_length=120)
     self_service = models.BooleanField(
-        _("本人可用"), default=False, help_text=_("每个用户对本人的记录自动拥有此权限"))
+        _("本人可用"), default=False, help_text=_("每个用户对本人的记录自动拥有此权限")
+    )
     delegable = models.BooleanField(
-        _("可委托经办人"), default=False, help_text=_("企业可授权经办人在本企业范围内使用"))
-    public = models.BooleanField(_("公开"), default=False,
-                                 help_text=_("任何人（含未登录）均可使用"))
+        _("可委托经办人"), default=False, help_text=_("企业可授权经办人在本企业范围内使用")
+    )
+    public = models.BooleanField(
+        _("公开"), default=False, help_text=_("任何人（含未登录）均可使用")
+    )
 
     class Meta:
         verbose_name = _("权限")
@@ -55,25 +58,47 @@ class Role(models.Model):
 class RoleGrant(models.Model):
     """A role held by a staff account on an organisation and everything below it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("账号"),
-                             on_delete=models.CASCADE, related_name="role_grants")
-    role = models.ForeignKey(Role, verbose_name=_("角色"), on_delete=models.PROTECT,
-                             related_name="grants")
-    organisation = models.ForeignKey("identity.Organisation", verbose_name=_("授权范围（机构）"),
-                                     on_delete=models.PROTECT, related_name="role_grants")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("授权人"), null=True,
-                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+    )
+    role = models.ForeignKey(
+        Role, verbose_name=_("角色"), on_delete=models.PROTECT, related_name="grants"
+    )
+    organisation = models.ForeignKey(
+        "identity.Organisation",
+        verbose_name=_("授权范围（机构）"),
+        on_delete=models.PROTECT,
+        related_name="role_grants",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     granted_at = models.DateTimeField(_("授权时间"), default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), null=True,
-                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("角色授权")
         verbose_name_plural = _("角色授权")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "organisation"], condition=Q(revoked_at__isnull=True),
+                fields=["user", "role", "organisation"],
+                condition=Q(revoked_at__isnull=True),
                 name="grant_unique_active",
             ),
         ]

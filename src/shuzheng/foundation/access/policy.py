@@ -32,7 +32,9 @@ def _capability(perm: str):
     try:
         return CAPABILITIES[perm]
     except KeyError:
-        raise LookupError(f"unknown capability {perm!r}: declare it with access.capability()") from None
+        raise LookupError(
+            f"unknown capability {perm!r}: declare it with access.capability()"
+        ) from None
 
 
 def _rule(model) -> ObjectRule:
@@ -51,17 +53,17 @@ def _facts(user) -> dict:
     from shuzheng.foundation.identity.models import EnterpriseAgent
 
     paths: dict[str, set[str]] = {}
-    rows = (
-        RoleGrant.objects.filter(user=user, revoked_at__isnull=True, organisation__is_active=True)
-        .values_list("role__permissions__code", "organisation__path")
-    )
+    rows = RoleGrant.objects.filter(
+        user=user, revoked_at__isnull=True, organisation__is_active=True
+    ).values_list("role__permissions__code", "organisation__path")
     for code, path in rows:
         if code:
             paths.setdefault(code, set()).add(path)
     today = timezone.localdate()
     agencies = (
-        EnterpriseAgent.objects.filter(person__user=user, revoked_at__isnull=True,
-                                       valid_from__lte=today)
+        EnterpriseAgent.objects.filter(
+            person__user=user, revoked_at__isnull=True, valid_from__lte=today
+        )
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .values_list("enterprise_id", "scopes")
     )

@@ -52,6 +52,10 @@ def sync_permissions(**_kwargs) -> None:
     for cap in CAPABILITIES.values():
         Permission.objects.update_or_create(
             code=cap.code,
-            defaults={"label": str(cap.label), "self_service": cap.self_service,
-                      "delegable": cap.delegable, "public": cap.public},
+            defaults={
+                "label": str(cap.label),
+                "self_service": cap.self_service,
+                "delegable": cap.delegable,
+                "public": cap.public,
+            },
         )

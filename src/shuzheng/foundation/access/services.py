@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from shuzheng.foundation import access
 from shuzheng.foundation.access.models import Role, RoleGrant
+from shuzheng.foundation.identity.services import field_error
 
 
 @transaction.atomic
@@ -24,21 +25,30 @@ def grant_role(actor, *, user, role: Role, organisation) -> RoleGrant:
     if role.triad:
         held = (
             RoleGrant.objects.filter(user=user, revoked_at__isnull=True)
-            .exclude(role__triad="").exclude(role__triad=role.triad)
-            .select_related("role").first()
+            .exclude(role__triad="")
+            .exclude(role__triad=role.triad)
+            .select_related("role")
+            .first()
         )
         if held is not None:
-            raise ValidationError({"role": _(
-                "三员分立：该账号已担任%(held)s，不能再担任%(wanted)s。"
-                "系统管理员、安全管理员、审计管理员须由不同账号担任。"
-            ) % {"held": held.role.get_triad_display(), "wanted": role.get_triad_display()}},
-                code="triad")
-    existing = RoleGrant.objects.filter(user=user, role=role, organisation=organisation,
-                                        revoked_at__isnull=True).first()
+            raise field_error(
+                "role",
+                _(
+                    "三员分立：该账号已担任%(held)s，不能再担任%(wanted)s。"
+                    "系统管理员、安全管理员、审计管理员须由不同账号担任。"
+                )
+                % {"held": held.role.get_triad_display(), "wanted": role.get_triad_display()},
+                "triad",
+            )
+    existing = RoleGrant.objects.filter(
+        user=user, role=role, organisation=organisation, revoked_at__isnull=True
+    ).first()
     if existing is not None:
         return existing
     grant = RoleGrant.objects.create(
-        user=user, role=role, organisation=organisation,
+        user=user,
+        role=role,
+        organisation=organisation,
         granted_by=None if actor is access.SYSTEM else actor,
     )
     access.forget(user)

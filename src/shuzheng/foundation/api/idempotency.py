@@ -42,8 +42,10 @@ def idempotent(create):
                 return replay
             response = create(view, request, *args, **kwargs)
             IdempotencyKey.objects.filter(user=request.user, key=key).update(
-                status_code=response.status_code, body=response.data,
-                location=response.get("Location", ""))
+                status_code=response.status_code,
+                body=response.data,
+                location=response.get("Location", ""),
+            )
             return response
 
     wrapper.__name__ = create.__name__
@@ -55,8 +57,9 @@ def _claim(user, key: str, fingerprint: str) -> Response | None:
     """Insert the key, or return the stored answer when it was already used."""
     try:
         with transaction.atomic():
-            IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint,
-                                          status_code=0)
+            IdempotencyKey.objects.create(
+                user=user, key=key, fingerprint=fingerprint, status_code=0
+            )
             return None
     except IntegrityError:
         pass

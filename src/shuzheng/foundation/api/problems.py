@@ -41,8 +41,9 @@ def _titles() -> dict[int, str]:
     }
 
 
-def problem(status_code: int, *, detail: str = "", code: str = "", errors=None,
-            instance: str = "") -> dict:
+def problem(
+    status_code: int, *, detail: str = "", code: str = "", errors=None, instance: str = ""
+) -> dict:
     body = {
         "type": f"urn:shuzheng:problem:{code}" if code else "about:blank",
         "title": _titles().get(status_code, _("请求失败")),
@@ -62,14 +63,22 @@ def _field_errors(details, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(details, dict):
         for key, value in details.items():
-            name = prefix if key in ("non_field_errors", "__all__") else (
-                f"{prefix}.{key}" if prefix else str(key))
+            name = (
+                prefix
+                if key in ("non_field_errors", "__all__")
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
             out.extend(_field_errors(value, name))
     elif isinstance(details, list):
         for index, value in enumerate(details):
             if isinstance(value, dict) and "message" in value and "code" in value:
-                out.append({"field": prefix or None, "message": str(value["message"]),
-                            "code": value["code"]})
+                out.append(
+                    {
+                        "field": prefix or None,
+                        "message": str(value["message"]),
+                        "code": value["code"],
+                    }
+                )
             else:
                 out.extend(_field_errors(value, f"{prefix}[{index}]" if prefix else str(index)))
     return out
@@ -87,20 +96,32 @@ def exception_handler(exc, context):
     instance = request.get_full_path() if request is not None else ""
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
-        return Response(problem(500, code="internal-error", instance=instance),
-                        status=500, content_type=PROBLEM_JSON)
+        return Response(
+            problem(500, code="internal-error", instance=instance),
+            status=500,
+            content_type=PROBLEM_JSON,
+        )
     code = getattr(exc, "default_code", "error").replace("_", "-")
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.get_full_details())
-        body = problem(response.status_code, code="validation-error",
-                       detail=_("请检查标出的字段"), errors=errors, instance=instance)
+        body = problem(
+            response.status_code,
+            code="validation-error",
+            detail=_("请检查标出的字段"),
+            errors=errors,
+            instance=instance,
+        )
     else:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         if isinstance(exc.detail, exceptions.ErrorDetail):
             code = (exc.detail.code or code).replace("_", "-")
         body = problem(response.status_code, code=code, detail=detail, instance=instance)
-    return Response(body, status=response.status_code, headers=_keep_headers(response),
-                    content_type=PROBLEM_JSON)
+    return Response(
+        body,
+        status=response.status_code,
+        headers=_keep_headers(response),
+        content_type=PROBLEM_JSON,
+    )
 
 
 def _keep_headers(response) -> dict:
@@ -109,7 +130,14 @@ def _keep_headers(response) -> dict:
 
 def django_problem_response(request, status_code: int) -> JsonResponse:
     """Errors raised outside DRF (an unknown /api/ URL, a crash) still answer problem+json."""
-    body = problem(status_code, code="not-found" if status_code == 404 else "internal-error",
-                   instance=request.get_full_path())
-    return JsonResponse(body, status=status_code, content_type=PROBLEM_JSON,
-                        json_dumps_params={"ensure_ascii": False})
+    body = problem(
+        status_code,
+        code="not-found" if status_code == 404 else "internal-error",
+        instance=request.get_full_path(),
+    )
+    return JsonResponse(
+        body,
+        status=status_code,
+        content_type=PROBLEM_JSON,
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -13,8 +13,22 @@ from shuzheng.foundation.identity.models import (
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = ((None, {"fields": ("username", "display_name", "preferred_language",
-                                    "is_active", "is_staff", "last_login", "date_joined")}),)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "username",
+                    "display_name",
+                    "preferred_language",
+                    "is_active",
+                    "is_staff",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
+    )
     readonly_fields = ("last_login", "date_joined")
     list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
     search_fields = ("username", "display_name")

@@ -25,8 +25,19 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "short_name", "kind", "parent", "depth", "division_code",
-                  "uscc", "category", "uncertain", "note"]
+        fields = [
+            "id",
+            "name",
+            "short_name",
+            "kind",
+            "parent",
+            "depth",
+            "division_code",
+            "uscc",
+            "category",
+            "uncertain",
+            "note",
+        ]
 
 
 class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -48,20 +59,24 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StaffSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(),
-                                                      label=_("所属机构"))
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(), label=_("所属机构")
+    )
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     username = serializers.CharField(source="user.username", max_length=150, label=_("登录名"))
-    display_name = serializers.CharField(source="user.display_name", max_length=60,
-                                         label=_("姓名"))
-    position = serializers.CharField(max_length=60, required=False, allow_blank=True,
-                                     label=_("职务"))
-    employee_no = serializers.CharField(max_length=30, required=False, allow_null=True,
-                                        allow_blank=True, label=_("工号"))
-    office_phone = serializers.CharField(max_length=30, required=False, allow_blank=True,
-                                         label=_("办公电话"))
-    password = serializers.CharField(write_only=True, required=False, label=_("初始密码"),
-                                     style={"input_type": "password"})
+    display_name = serializers.CharField(source="user.display_name", max_length=60, label=_("姓名"))
+    position = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, label=_("职务")
+    )
+    employee_no = serializers.CharField(
+        max_length=30, required=False, allow_null=True, allow_blank=True, label=_("工号")
+    )
+    office_phone = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, label=_("办公电话")
+    )
+    password = serializers.CharField(
+        write_only=True, required=False, label=_("初始密码"), style={"input_type": "password"}
+    )
 
 
 class StaffViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -86,12 +101,14 @@ class PersonSerializer(serializers.Serializer):
     """ID and phone numbers are always shown masked through the API."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=60, label=_("姓名"))
+    # Blank passes parsing so the service reports it together with the other field errors.
+    name = serializers.CharField(max_length=60, allow_blank=True, label=_("姓名"))
     id_type = serializers.ChoiceField(choices=IdType.choices, label=_("证件类型"))
     id_number = serializers.CharField(max_length=40, write_only=True, label=_("证件号码"))
     id_number_masked = serializers.SerializerMethodField(label=_("证件号码（脱敏）"))
-    mobile = serializers.CharField(max_length=30, required=False, allow_blank=True,
-                                   write_only=True, label=_("手机号码"))
+    mobile = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, write_only=True, label=_("手机号码")
+    )
     mobile_masked = serializers.SerializerMethodField(label=_("手机号码（脱敏）"))
 
     def get_id_number_masked(self, obj: NaturalPerson) -> str:
@@ -122,22 +139,34 @@ class EnterpriseSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, label=_("名称"))
     registry = serializers.ChoiceField(choices=EnterpriseRegistry.choices, label=_("登记地"))
     registration_number = serializers.CharField(
-        max_length=30, label=_("统一社会信用代码 / 澳门商业登记编号"))
+        max_length=30, label=_("统一社会信用代码 / 澳门商业登记编号")
+    )
     legal_representative = serializers.CharField(max_length=60, label=_("法定代表人"))
     address = serializers.CharField(max_length=255, label=_("住所"))
 
 
 class AgentSerializer(serializers.ModelSerializer):
-    person = serializers.PrimaryKeyRelatedField(queryset=NaturalPerson.objects.all(),
-                                                label=_("经办人"))
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=NaturalPerson.objects.all(), label=_("经办人")
+    )
     person_name = serializers.CharField(source="person.name", read_only=True)
-    scopes = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False,
-                                   label=_("授权范围"))
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=80), allow_empty=False, label=_("授权范围")
+    )
 
     class Meta:
         model = EnterpriseAgent
-        fields = ["id", "person", "person_name", "kind", "scopes", "valid_from", "valid_until",
-                  "granted_at", "revoked_at"]
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "kind",
+            "scopes",
+            "valid_from",
+            "valid_until",
+            "granted_at",
+            "revoked_at",
+        ]
         read_only_fields = ["kind", "valid_from", "granted_at", "revoked_at"]
 
 
@@ -171,7 +200,9 @@ class EnterpriseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         form = AgentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         agency = services.authorise_agent(
-            request.user, enterprise, person=form.validated_data["person"],
+            request.user,
+            enterprise,
+            person=form.validated_data["person"],
             scopes=form.validated_data["scopes"],
             valid_until=form.validated_data.get("valid_until"),
         )
@@ -198,15 +229,25 @@ class MeView(viewsets.ViewSet):
         from shuzheng.foundation.access import selectors as access_selectors
 
         grants = access_selectors.grants(user, holder=user)
-        return Response({
-            "username": user.username,
-            "display_name": user.display_name,
-            "person": PersonSerializer(person).data if person else None,
-            "staff": StaffSerializer(staff).data if staff else None,
-            "roles": [{"role": g.role.code, "name": g.role.name, "organisation": g.organisation_id}
-                      for g in grants],
-            "enterprises": [{"enterprise": a.enterprise_id, "name": a.enterprise.name,
-                             "kind": a.kind, "scopes": a.scopes}
-                            for a in selectors.my_agencies(user)],
-            "workbench": access.holds(user, "web.use_workbench"),
-        })
+        return Response(
+            {
+                "username": user.username,
+                "display_name": user.display_name,
+                "person": PersonSerializer(person).data if person else None,
+                "staff": StaffSerializer(staff).data if staff else None,
+                "roles": [
+                    {"role": g.role.code, "name": g.role.name, "organisation": g.organisation_id}
+                    for g in grants
+                ],
+                "enterprises": [
+                    {
+                        "enterprise": a.enterprise_id,
+                        "name": a.enterprise.name,
+                        "kind": a.kind,
+                        "scopes": a.scopes,
+                    }
+                    for a in selectors.my_agencies(user)
+                ],
+                "workbench": access.holds(user, "web.use_workbench"),
+            }
+        )

@@ -51,16 +51,25 @@ def load_organisations() -> Organisation:
         return existing
     data = json.loads(DATA.read_text(encoding="utf-8"))
     city = data["city"]
-    root = _create(None, name=city["name"], kind=OrgKind.CITY, division_code=city["division_code"],
-                   short_name="珠海", sources=city.get("sources", []))
+    root = _create(
+        None,
+        name=city["name"],
+        kind=OrgKind.CITY,
+        division_code=city["division_code"],
+        short_name="珠海",
+        sources=city.get("sources", []),
+    )
     departments: dict[str, Organisation] = {}
     pending = list(data["municipal_departments"])
     for order, dept in enumerate(pending):
         parent_name = dept.get("parent")
         if parent_name and parent_name != "珠海市人民政府" and parent_name not in departments:
             continue  # created below, once its parent exists
-        departments[dept["name"]] = _department(root if not parent_name or parent_name not in departments
-                                                else departments[parent_name], dept, order)
+        departments[dept["name"]] = _department(
+            root if not parent_name or parent_name not in departments else departments[parent_name],
+            dept,
+            order,
+        )
     for order, dept in enumerate(pending):
         if dept["name"] not in departments:
             parent = departments.get(dept.get("parent"), root)
@@ -74,19 +83,33 @@ def load_organisations() -> Organisation:
             towns.setdefault(town["code"], town)
     for order, area in enumerate(data["districts"]):
         kind = ZONE_KIND.get(area["kind"], OrgKind.DISTRICT)
-        node = _create(root, name=area["name"], kind=kind,
-                       division_code=area.get("division_code") or "",
-                       note=area.get("note", ""), sources=area.get("sources", []),
-                       uncertain=bool(area.get("uncertain")), sort_order=100 + order,
-                       category=area.get("governing_body", ""))
+        node = _create(
+            root,
+            name=area["name"],
+            kind=kind,
+            division_code=area.get("division_code") or "",
+            note=area.get("note", ""),
+            sources=area.get("sources", []),
+            uncertain=bool(area.get("uncertain")),
+            sort_order=100 + order,
+            category=area.get("governing_body", ""),
+        )
         for t_order, town in enumerate(area.get("streets_towns", [])):
             runs_it = managed_by_zone.get(town["code"])
-            if (kind == OrgKind.DISTRICT and runs_it) or (kind == OrgKind.ZONE and runs_it != area["name"]):
+            if (kind == OrgKind.DISTRICT and runs_it) or (
+                kind == OrgKind.ZONE and runs_it != area["name"]
+            ):
                 continue
-            unit = _create(node, name=town["name"], kind=TOWN_KIND.get(town["kind"], OrgKind.TOWN),
-                           division_code=town["code"], sort_order=t_order,
-                           note=town.get("note", ""), uncertain=bool(town.get("uncertain")),
-                           sources=town.get("managed_by_sources", []))
+            unit = _create(
+                node,
+                name=town["name"],
+                kind=TOWN_KIND.get(town["kind"], OrgKind.TOWN),
+                division_code=town["code"],
+                sort_order=t_order,
+                note=town.get("note", ""),
+                uncertain=bool(town.get("uncertain")),
+                sources=town.get("managed_by_sources", []),
+            )
             for name in COMMUNITIES.get(town["name"], []):
                 _create(unit, name=name, kind=OrgKind.COMMUNITY)
     return root
@@ -95,10 +118,18 @@ def load_organisations() -> Organisation:
 def _department(parent: Organisation, dept: dict, order: int) -> Organisation:
     kind = OrgKind.DEPARTMENT if parent.kind == OrgKind.CITY else OrgKind.UNIT
     note = "；".join(x for x in (dept.get("note", ""), dept.get("uncertain_reason", "")) if x)
-    return _create(parent, name=dept["name"], short_name=dept.get("short", ""), kind=kind,
-                   category=dept.get("kind", ""), note=note, alt_names=dept.get("alt_names", []),
-                   sources=dept.get("sources", []), uncertain=bool(dept.get("uncertain")),
-                   sort_order=order)
+    return _create(
+        parent,
+        name=dept["name"],
+        short_name=dept.get("short", ""),
+        kind=kind,
+        category=dept.get("kind", ""),
+        note=note,
+        alt_names=dept.get("alt_names", []),
+        sources=dept.get("sources", []),
+        uncertain=bool(dept.get("uncertain")),
+        sort_order=order,
+    )
 
 
 def _org(name: str) -> Organisation:
@@ -106,8 +137,14 @@ def _org(name: str) -> Organisation:
 
 
 def _staff(username, name, org, position, role_code, grant_org=None, *, superuser=False):
-    profile = services.create_staff(access.SYSTEM, organisation=org, username=username,
-                                    display_name=name, password=DEMO_PASSWORD, position=position)
+    profile = services.create_staff(
+        access.SYSTEM,
+        organisation=org,
+        username=username,
+        display_name=name,
+        password=DEMO_PASSWORD,
+        position=position,
+    )
     if superuser:
         profile.user.is_staff = profile.user.is_superuser = True
         profile.user.save(update_fields=["is_staff", "is_superuser"])
@@ -140,37 +177,70 @@ def load_accounts() -> list[DemoAccount]:
     ]
     rng = random.Random(2026)
     positions = ["科员", "副科长", "科长", "办事员", "综合窗口", "信息员"]
-    for area in Organisation.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.ZONE, OrgKind.STREET,
-                                                      OrgKind.TOWN]).order_by("path"):
+    for area in Organisation.objects.filter(
+        kind__in=[OrgKind.DISTRICT, OrgKind.ZONE, OrgKind.STREET, OrgKind.TOWN]
+    ).order_by("path"):
         for i in range(2 if area.kind in (OrgKind.DISTRICT, OrgKind.ZONE) else 1):
-            services.create_staff(access.SYSTEM, organisation=area,
-                                  username=f"staff{area.pk}_{i}", display_name=synthetic.person_name(rng),
-                                  position=rng.choice(positions),
-                                  office_phone=f"0756-{rng.randrange(2000000, 8999999)}")
+            services.create_staff(
+                access.SYSTEM,
+                organisation=area,
+                username=f"staff{area.pk}_{i}",
+                display_name=synthetic.person_name(rng),
+                position=rng.choice(positions),
+                office_phone=f"0756-{rng.randrange(2000000, 8999999)}",
+            )
     citizen = services.register_person(
-        access.SYSTEM, name="陈志明", id_type=IdType.RESIDENT_ID,
-        id_number=synthetic.resident_id(rng), mobile=synthetic.mobile(rng),
-        user=_login("citizen", "陈志明"))
+        access.SYSTEM,
+        name="陈志明",
+        id_type=IdType.RESIDENT_ID,
+        id_number=synthetic.resident_id(rng),
+        mobile=synthetic.mobile(rng),
+        user=_login("citizen", "陈志明"),
+    )
     macau = services.register_person(
-        access.SYSTEM, name="李嘉欣", id_type=IdType.MACAU_ID, id_number="5215432(8)",
-        mobile="+85366123456", user=_login("macau", "李嘉欣"))
+        access.SYSTEM,
+        name="李嘉欣",
+        id_type=IdType.MACAU_ID,
+        id_number="5215432(8)",
+        mobile="+85366123456",
+        user=_login("macau", "李嘉欣"),
+    )
     legal = services.register_person(
-        access.SYSTEM, name="王丽华", id_type=IdType.RESIDENT_ID,
-        id_number=synthetic.resident_id(rng), mobile=synthetic.mobile(rng),
-        user=_login("legalrep", "王丽华"))
+        access.SYSTEM,
+        name="王丽华",
+        id_type=IdType.RESIDENT_ID,
+        id_number=synthetic.resident_id(rng),
+        mobile=synthetic.mobile(rng),
+        user=_login("legalrep", "王丽华"),
+    )
     agent = services.register_person(
-        access.SYSTEM, name="赵子轩", id_type=IdType.RESIDENT_ID,
-        id_number=synthetic.resident_id(rng), user=_login("agent", "赵子轩"))
+        access.SYSTEM,
+        name="赵子轩",
+        id_type=IdType.RESIDENT_ID,
+        id_number=synthetic.resident_id(rng),
+        user=_login("agent", "赵子轩"),
+    )
     company = services.register_enterprise(
-        access.SYSTEM, name="珠海海岸线科技有限公司", registry=EnterpriseRegistry.MAINLAND,
-        registration_number=synthetic.credit_code(rng), legal_representative=legal.name,
-        address="广东省珠海市香洲区情侣中路 88 号", legal_person=legal)
-    services.authorise_agent(access.SYSTEM, company, person=agent,
-                             scopes=["identity.view_enterprise"])
+        access.SYSTEM,
+        name="珠海海岸线科技有限公司",
+        registry=EnterpriseRegistry.MAINLAND,
+        registration_number=synthetic.credit_code(rng),
+        legal_representative=legal.name,
+        address="广东省珠海市香洲区情侣中路 88 号",
+        legal_person=legal,
+    )
+    services.authorise_agent(
+        access.SYSTEM, company, person=agent, scopes=["identity.view_enterprise"]
+    )
     services.register_enterprise(
-        access.SYSTEM, name="澳珠贸易有限公司", registry=EnterpriseRegistry.MACAU,
-        registration_number="81234", legal_representative=macau.name,
-        address="澳门新口岸友谊大马路 1023 号", legal_person=macau)
+        access.SYSTEM,
+        name="澳珠贸易有限公司",
+        registry=EnterpriseRegistry.MACAU,
+        registration_number="81234",
+        legal_representative=macau.name,
+        address="澳门新口岸友谊大马路 1023 号",
+        legal_person=macau,
+    )
     del citizen
     accounts += [
         DemoAccount("citizen", "市民", "—"),

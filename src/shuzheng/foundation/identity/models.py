@@ -33,18 +33,25 @@ class Organisation(models.Model):
     short_name = models.CharField(_("简称"), max_length=60, blank=True)
     kind = models.CharField(_("机构类型"), max_length=20, choices=OrgKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级机构"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("上级机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("层级路径"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
     division_code = models.CharField(
-        _("行政区划代码"), max_length=12, blank=True,
+        _("行政区划代码"),
+        max_length=12,
+        blank=True,
         help_text=_("6 位县级以上代码或 12 位统计用区划代码"),
     )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
-    category = models.CharField(_("机构性质"), max_length=30, blank=True,
-                                help_text=_("如 政府工作部门、事业单位、垂直管理"))
+    category = models.CharField(
+        _("机构性质"), max_length=30, blank=True, help_text=_("如 政府工作部门、事业单位、垂直管理")
+    )
     alt_names = models.JSONField(_("曾用名 / 别名"), default=list, blank=True)
     note = models.TextField(_("备注"), blank=True)
     sources = models.JSONField(_("资料来源"), default=list, blank=True)
@@ -94,14 +101,19 @@ class NaturalPerson(models.Model):
     """自然人: a citizen, Macau or Hong Kong resident or other person known by a document."""
 
     user = models.OneToOneField(
-        User, verbose_name=_("登录账号"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="person",
+        User,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
     )
     name = models.CharField(_("姓名"), max_length=60)
     id_type = models.CharField(_("证件类型"), max_length=3, choices=IdType.choices)
     id_number = models.CharField(_("证件号码"), max_length=32)
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True,
-                              help_text=_("E.164 格式，如 +8613812345678"))
+    mobile = models.CharField(
+        _("手机号码"), max_length=20, blank=True, help_text=_("E.164 格式，如 +8613812345678")
+    )
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now, editable=False)
 
     class Meta:
@@ -125,11 +137,21 @@ class Enterprise(models.Model):
     commercial registration number; exactly one of the two identifies each."""
 
     name = models.CharField(_("名称"), max_length=200)
-    registry = models.CharField(_("登记地"), max_length=10, choices=EnterpriseRegistry.choices,
-                                default=EnterpriseRegistry.MAINLAND)
-    uscc = models.CharField(_("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True)
+    registry = models.CharField(
+        _("登记地"),
+        max_length=10,
+        choices=EnterpriseRegistry.choices,
+        default=EnterpriseRegistry.MAINLAND,
+    )
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True
+    )
     macau_registration_no = models.CharField(
-        _("澳门商业登记编号"), max_length=10, null=True, blank=True, unique=True,
+        _("澳门商业登记编号"),
+        max_length=10,
+        null=True,
+        blank=True,
+        unique=True,
     )
     legal_representative = models.CharField(_("法定代表人"), max_length=60)
     address = models.CharField(_("住所"), max_length=255)
@@ -164,18 +186,26 @@ class AgentKind(models.TextChoices):
 class EnterpriseAgent(models.Model):
     """经办人授权: a natural person acting for an enterprise, within named scopes and dates."""
 
-    enterprise = models.ForeignKey(Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE,
-                                   related_name="agents")
-    person = models.ForeignKey(NaturalPerson, verbose_name=_("经办人"), on_delete=models.PROTECT,
-                               related_name="agencies")
-    kind = models.CharField(_("身份"), max_length=10, choices=AgentKind.choices,
-                            default=AgentKind.AGENT)
-    scopes = models.JSONField(_("授权范围"), default=list,
-                              help_text=_("可委托的权限代码列表"))
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="agents"
+    )
+    person = models.ForeignKey(
+        NaturalPerson, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="agencies"
+    )
+    kind = models.CharField(
+        _("身份"), max_length=10, choices=AgentKind.choices, default=AgentKind.AGENT
+    )
+    scopes = models.JSONField(_("授权范围"), default=list, help_text=_("可委托的权限代码列表"))
     valid_from = models.DateField(_("授权起始日"), default=timezone.localdate)
     valid_until = models.DateField(_("授权截止日"), null=True, blank=True)
-    granted_by = models.ForeignKey(User, verbose_name=_("授权人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    granted_by = models.ForeignKey(
+        User,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     granted_at = models.DateTimeField(_("授权时间"), default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
@@ -184,7 +214,8 @@ class EnterpriseAgent(models.Model):
         verbose_name_plural = _("经办人授权")
         constraints = [
             models.UniqueConstraint(
-                fields=["enterprise", "person"], condition=Q(revoked_at__isnull=True),
+                fields=["enterprise", "person"],
+                condition=Q(revoked_at__isnull=True),
                 name="agent_one_active_authorisation",
             ),
             models.CheckConstraint(
@@ -200,10 +231,12 @@ class EnterpriseAgent(models.Model):
 class StaffProfile(models.Model):
     """工作人员: belongs to one organisation; roles are granted separately (access app)."""
 
-    user = models.OneToOneField(User, verbose_name=_("登录账号"), on_delete=models.CASCADE,
-                                related_name="staff")
-    organisation = models.ForeignKey(Organisation, verbose_name=_("所属机构"),
-                                     on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(
+        User, verbose_name=_("登录账号"), on_delete=models.CASCADE, related_name="staff"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属机构"), on_delete=models.PROTECT, related_name="staff"
+    )
     position = models.CharField(_("职务"), max_length=60, blank=True)
     employee_no = models.CharField(_("工号"), max_length=30, null=True, blank=True, unique=True)
     office_phone = models.CharField(_("办公电话"), max_length=30, blank=True)

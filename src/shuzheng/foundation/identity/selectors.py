@@ -13,15 +13,17 @@ from shuzheng.foundation.identity.models import (
 
 
 def organisations(user, *, parent=None, kind=None, q=None):
-    orgs = access.scope(user, Organisation.objects.filter(is_active=True),
-                        "identity.view_organisation")
+    orgs = access.scope(
+        user, Organisation.objects.filter(is_active=True), "identity.view_organisation"
+    )
     if parent is not None:
         orgs = orgs.filter(parent=parent)
     if kind:
         orgs = orgs.filter(kind=kind)
     if q:
-        orgs = orgs.filter(Q(name__icontains=q) | Q(short_name__icontains=q)
-                           | Q(division_code__startswith=q))
+        orgs = orgs.filter(
+            Q(name__icontains=q) | Q(short_name__icontains=q) | Q(division_code__startswith=q)
+        )
     return orgs.order_by("path")
 
 
@@ -40,8 +42,12 @@ def staff(user, *, q=None, organisation=None):
     if organisation is not None:
         rows = rows.filter(organisation__path__startswith=organisation.path)
     if q:
-        rows = rows.filter(Q(user__display_name__icontains=q) | Q(user__username__icontains=q)
-                           | Q(position__icontains=q) | Q(organisation__name__icontains=q))
+        rows = rows.filter(
+            Q(user__display_name__icontains=q)
+            | Q(user__username__icontains=q)
+            | Q(position__icontains=q)
+            | Q(organisation__name__icontains=q)
+        )
     return rows.select_related("user", "organisation").order_by("-pk")
 
 
@@ -73,13 +79,15 @@ def enterprise(user, pk):
 
 
 def agents(user, enterprise_obj):
-    rows = access.scope(user, EnterpriseAgent.objects.filter(enterprise=enterprise_obj),
-                        "identity.view_enterprise")
+    rows = access.scope(
+        user, EnterpriseAgent.objects.filter(enterprise=enterprise_obj), "identity.view_enterprise"
+    )
     return rows.select_related("person").order_by("-pk")
 
 
 def my_agencies(user):
     """The enterprises a person may act for now (for the portal's 我的企业)."""
-    rows = access.scope(user, EnterpriseAgent.objects.filter(revoked_at__isnull=True),
-                        "access.view_grants")
+    rows = access.scope(
+        user, EnterpriseAgent.objects.filter(revoked_at__isnull=True), "access.view_grants"
+    )
     return rows.filter(person__user=user).select_related("enterprise")

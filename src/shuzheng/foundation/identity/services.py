@@ -24,6 +24,11 @@ from shuzheng.foundation.identity.models import (
 )
 
 
+def field_error(field: str, message, code: str) -> ValidationError:
+    """A one-field error that keeps its code (a dict of plain strings would drop it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _collect(checks: dict) -> dict:
     """Run field normalisers, returning clean values or raising all field errors at once."""
     clean, errors = {}, {}
@@ -52,10 +57,22 @@ def _division_code(code: str) -> str:
 
 
 @transaction.atomic
-def create_organisation(actor, *, parent: Organisation | None, name: str, kind: str,
-                        short_name: str = "", division_code: str = "", uscc: str = "",
-                        category: str = "", note: str = "", sources=(), alt_names=(),
-                        uncertain: bool = False, sort_order: int = 0) -> Organisation:
+def create_organisation(
+    actor,
+    *,
+    parent: Organisation | None,
+    name: str,
+    kind: str,
+    short_name: str = "",
+    division_code: str = "",
+    uscc: str = "",
+    category: str = "",
+    note: str = "",
+    sources=(),
+    alt_names=(),
+    uncertain: bool = False,
+    sort_order: int = 0,
+) -> Organisation:
     """设立机构: a node below ``parent``; only the installation itself creates a root."""
     if parent is None:
         if actor is not access.SYSTEM:
@@ -64,16 +81,27 @@ def create_organisation(actor, *, parent: Organisation | None, name: str, kind: 
         access.check(actor, parent, "identity.manage_organisation")
     if kind not in OrgKind.values:
         raise ValidationError({"kind": _("未知的机构类型：%(kind)s") % {"kind": kind}})
-    clean = _collect({
-        "name": lambda: _required(name, _("机构名称")),
-        "uscc": lambda: validators.normalize_uscc(uscc) if uscc else "",
-        "division_code": lambda: _division_code(division_code),
-    })
-    org = Organisation(parent=parent, kind=kind, short_name=short_name, category=category,
-                       note=note, sources=list(sources), alt_names=list(alt_names),
-                       uncertain=uncertain, sort_order=sort_order,
-                       depth=parent.depth + 1 if parent else 0, path=f"new-{timezone.now().timestamp()}",
-                       **clean)
+    clean = _collect(
+        {
+            "name": lambda: _required(name, _("机构名称")),
+            "uscc": lambda: validators.normalize_uscc(uscc) if uscc else "",
+            "division_code": lambda: _division_code(division_code),
+        }
+    )
+    org = Organisation(
+        parent=parent,
+        kind=kind,
+        short_name=short_name,
+        category=category,
+        note=note,
+        sources=list(sources),
+        alt_names=list(alt_names),
+        uncertain=uncertain,
+        sort_order=sort_order,
+        depth=parent.depth + 1 if parent else 0,
+        path=f"new-{timezone.now().timestamp()}",
+        **clean,
+    )
     org.save()
     org.path = f"{parent.path if parent else ''}{org.pk}/"
     org.save(update_fields=["path"])
@@ -81,24 +109,34 @@ def create_organisation(actor, *, parent: Organisation | None, name: str, kind: 
 
 
 @transaction.atomic
-def register_person(actor, *, name: str, id_type: str, id_number: str, mobile: str = "",
-                    user: User | None = None) -> NaturalPerson:
+def register_person(
+    actor, *, name: str, id_type: str, id_number: str, mobile: str = "", user: User | None = None
+) -> NaturalPerson:
     """登记自然人: window staff record a person by a valid identity document."""
     access.require(actor, "identity.register_person")
-    clean = _collect({
-        "name": lambda: _required(name, _("姓名")),
-        "id_number": lambda: validators.normalize_id_number(id_type, id_number),
-        "mobile": lambda: validators.normalize_mobile(mobile) if mobile else "",
-    })
+    clean = _collect(
+        {
+            "name": lambda: _required(name, _("姓名")),
+            "id_number": lambda: validators.normalize_id_number(id_type, id_number),
+            "mobile": lambda: validators.normalize_mobile(mobile) if mobile else "",
+        }
+    )
     if NaturalPerson.objects.filter(id_type=id_type, id_number=clean["id_number"]).exists():
-        raise ValidationError({"id_number": _("该证件号码已登记")}, code="duplicate")
+        raise field_error("id_number", _("该证件号码已登记"), "duplicate")
     return NaturalPerson.objects.create(id_type=id_type, user=user, **clean)
 
 
 @transaction.atomic
-def register_enterprise(actor, *, name: str, registry: str, registration_number: str,
-                        legal_representative: str, address: str,
-                        legal_person: NaturalPerson | None = None) -> Enterprise:
+def register_enterprise(
+    actor,
+    *,
+    name: str,
+    registry: str,
+    registration_number: str,
+    legal_representative: str,
+    address: str,
+    legal_person: NaturalPerson | None = None,
+) -> Enterprise:
     """登记企业; the legal representative, when known as a person, may act for it at once."""
     access.require(actor, "identity.register_enterprise")
     if registry == EnterpriseRegistry.MAINLAND:
@@ -107,20 +145,25 @@ def register_enterprise(actor, *, name: str, registry: str, registration_number:
         number_field, normalise = "macau_registration_no", validators.normalize_macau_registration
     else:
         raise ValidationError({"registry": _("登记地只能是内地或澳门")})
-    clean = _collect({
-        "name": lambda: _required(name, _("名称")),
-        "registration_number": lambda: normalise(registration_number),
-        "legal_representative": lambda: _required(legal_representative, _("法定代表人")),
-        "address": lambda: _required(address, _("住所")),
-    })
+    clean = _collect(
+        {
+            "name": lambda: _required(name, _("名称")),
+            "registration_number": lambda: normalise(registration_number),
+            "legal_representative": lambda: _required(legal_representative, _("法定代表人")),
+            "address": lambda: _required(address, _("住所")),
+        }
+    )
     number = clean.pop("registration_number")
     if Enterprise.objects.filter(**{number_field: number}).exists():
-        raise ValidationError({"registration_number": _("该企业已登记")}, code="duplicate")
+        raise field_error("registration_number", _("该企业已登记"), "duplicate")
     enterprise = Enterprise.objects.create(registry=registry, **{number_field: number}, **clean)
     if legal_person is not None:
         EnterpriseAgent.objects.create(
-            enterprise=enterprise, person=legal_person, kind=AgentKind.LEGAL_REPRESENTATIVE,
-            scopes=delegable_scopes(), granted_by=None if actor is access.SYSTEM else actor,
+            enterprise=enterprise,
+            person=legal_person,
+            kind=AgentKind.LEGAL_REPRESENTATIVE,
+            scopes=delegable_scopes(),
+            granted_by=None if actor is access.SYSTEM else actor,
         )
     return enterprise
 
@@ -130,30 +173,48 @@ def delegable_scopes() -> list[str]:
 
 
 @transaction.atomic
-def authorise_agent(actor, enterprise: Enterprise, *, person: NaturalPerson, scopes: list[str],
-                    valid_until: date | None = None) -> EnterpriseAgent:
+def authorise_agent(
+    actor,
+    enterprise: Enterprise,
+    *,
+    person: NaturalPerson,
+    scopes: list[str],
+    valid_until: date | None = None,
+) -> EnterpriseAgent:
     """授权经办人: within the granting person's own scopes for this enterprise, never beyond."""
     access.check(actor, enterprise, "identity.authorise_agent")
     unknown = sorted(set(scopes) - set(delegable_scopes()))
     if unknown or not scopes:
-        raise ValidationError({"scopes": _("授权范围无效：%(codes)s") % {
-            "codes": ", ".join(unknown) or _("至少选择一项")}})
+        raise ValidationError(
+            {
+                "scopes": _("授权范围无效：%(codes)s")
+                % {"codes": ", ".join(unknown) or _("至少选择一项")}
+            }
+        )
     if not access.holds(actor, "identity.register_enterprise"):
         beyond = sorted(set(scopes) - access.enterprise_scopes(actor, enterprise))
         if beyond:
-            raise ValidationError({"scopes": _("不能授予超出本人授权范围的权限：%(codes)s") % {
-                "codes": ", ".join(beyond)}})
+            raise ValidationError(
+                {
+                    "scopes": _("不能授予超出本人授权范围的权限：%(codes)s")
+                    % {"codes": ", ".join(beyond)}
+                }
+            )
     if valid_until is not None and valid_until < timezone.localdate():
         raise ValidationError({"valid_until": _("授权截止日不能早于今天")})
     try:
         with transaction.atomic():
             return EnterpriseAgent.objects.create(
-                enterprise=enterprise, person=person, scopes=sorted(set(scopes)),
-                valid_until=valid_until, granted_by=None if actor is access.SYSTEM else actor,
+                enterprise=enterprise,
+                person=person,
+                scopes=sorted(set(scopes)),
+                valid_until=valid_until,
+                granted_by=None if actor is access.SYSTEM else actor,
             )
     except IntegrityError:
-        raise ValidationError({"person": _("此人已是该企业的经办人，请先撤销原授权")},
-                              code="duplicate") from None
+        raise field_error(
+            "person", _("此人已是该企业的经办人，请先撤销原授权"), "duplicate"
+        ) from None
 
 
 @transaction.atomic
@@ -169,19 +230,29 @@ def revoke_agent(actor, agency: EnterpriseAgent) -> EnterpriseAgent:
 
 
 @transaction.atomic
-def create_staff(actor, *, organisation: Organisation, username: str, display_name: str,
-                 password: str | None = None, position: str = "", employee_no: str | None = None,
-                 office_phone: str = "") -> StaffProfile:
+def create_staff(
+    actor,
+    *,
+    organisation: Organisation,
+    username: str,
+    display_name: str,
+    password: str | None = None,
+    position: str = "",
+    employee_no: str | None = None,
+    office_phone: str = "",
+) -> StaffProfile:
     """新增工作人员 in an organisation the actor manages."""
     access.check(actor, organisation, "identity.manage_staff")
-    clean = _collect({
-        "username": lambda: _required(username, _("登录名")),
-        "display_name": lambda: _required(display_name, _("姓名")),
-    })
+    clean = _collect(
+        {
+            "username": lambda: _required(username, _("登录名")),
+            "display_name": lambda: _required(display_name, _("姓名")),
+        }
+    )
     if User.objects.filter(username__iexact=clean["username"]).exists():
-        raise ValidationError({"username": _("登录名已被使用")}, code="duplicate")
+        raise field_error("username", _("登录名已被使用"), "duplicate")
     if employee_no and StaffProfile.objects.filter(employee_no=employee_no).exists():
-        raise ValidationError({"employee_no": _("工号已被使用")}, code="duplicate")
+        raise field_error("employee_no", _("工号已被使用"), "duplicate")
     user = User(username=clean["username"], display_name=clean["display_name"])
     if password:
         from django.contrib.auth.password_validation import validate_password
@@ -194,5 +265,10 @@ def create_staff(actor, *, organisation: Organisation, username: str, display_na
     else:
         user.set_unusable_password()
     user.save()
-    return StaffProfile.objects.create(user=user, organisation=organisation, position=position,
-                                       employee_no=employee_no or None, office_phone=office_phone)
+    return StaffProfile.objects.create(
+        user=user,
+        organisation=organisation,
+        position=position,
+        employee_no=employee_no or None,
+        office_phone=office_phone,
+    )

@@ -90,7 +90,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from gmalglib.sm2 import SM2 as _GmalglibSM2  # noqa: N811 - name the backend explicitly
+from gmalglib.sm2 import SM2 as _GmalglibSM2
 from gmalglib.sm2 import SM2_PCMODE_RAW as _PCMODE_RAW
 
 __all__ = [
@@ -370,9 +370,7 @@ def signature_der_to_raw(signature: bytes) -> bytes:
     try:
         r, s = decode_dss_signature(signature)
     except ValueError:
-        raise InvalidSignature(
-            "not a DER-encoded SM2 signature (truncated or garbled)"
-        ) from None
+        raise InvalidSignature("not a DER-encoded SM2 signature (truncated or garbled)") from None
     if not (0 < r < _SM2_N and 0 < s < _SM2_N):
         raise InvalidSignature("SM2 signature values r, s are out of range")
     if encode_dss_signature(r, s) != signature:
@@ -650,8 +648,7 @@ class SM2PrivateKey:
             return self._context(DEFAULT_USER_ID).decrypt(ciphertext)
         except (ValueError, OverflowError):
             raise DecryptionError(
-                f"SM2 decryption failed: the ciphertext was altered or is not for key "
-                f"{self.key_id}"
+                f"SM2 decryption failed: the ciphertext was altered or is not for key {self.key_id}"
             ) from None
 
     def __repr__(self) -> str:

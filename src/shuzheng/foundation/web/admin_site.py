@@ -12,7 +12,10 @@ def restrict_admin_site(site) -> None:
 
     def has_permission(request) -> bool:
         user = request.user
-        return bool(user.is_active and user.is_staff
-                    and (user.is_superuser or access.holds(user, "system.configure")))
+        return bool(
+            user.is_active
+            and user.is_staff
+            and (user.is_superuser or access.holds(user, "system.configure"))
+        )
 
     site.has_permission = has_permission

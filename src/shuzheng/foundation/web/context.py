@@ -20,8 +20,11 @@ def shell(request):
     user = getattr(request, "user", None)
     nav = []
     if user is not None and user.is_authenticated:
-        nav = [(reverse(name), label) for name, label, perm in WORKBENCH_NAV
-               if access.holds(user, perm)]
+        nav = [
+            (reverse(name), label)
+            for name, label, perm in WORKBENCH_NAV
+            if access.holds(user, perm)
+        ]
     return {
         "care_mode": request.COOKIES.get(CARE_COOKIE) == "1",
         "workbench_nav": nav,

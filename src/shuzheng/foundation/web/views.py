@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from shuzheng.foundation import access
 from shuzheng.foundation.access import selectors as access_selectors
 from shuzheng.foundation.access import services as access_services
+from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.api.problems import django_problem_response
 from shuzheng.foundation.identity import selectors
-from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.identity.models import Organisation, OrgKind, StaffProfile, User
 from shuzheng.foundation.identity.validators import mask_id_number, mask_mobile
 from shuzheng.foundation.web.context import CARE_COOKIE
@@ -55,12 +55,14 @@ def toggle_care_mode(request):
     """适老化模式: larger type, higher contrast, simpler layout — remembered for a year."""
     response = HttpResponseRedirect(_safe_next(request, "/"))
     on = request.COOKIES.get(CARE_COOKIE) != "1"
-    response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600,
-                        samesite="Lax", httponly=True)
+    response.set_cookie(
+        CARE_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
     return response
 
 
 # --- portal -----------------------------------------------------------------------------
+
 
 def portal(request):
     q = (request.GET.get("q") or "").strip()
@@ -82,11 +84,15 @@ def organisation_detail(request, pk: int):
         org = selectors.organisation(request.user, pk)
     except Organisation.DoesNotExist:
         raise Http404 from None
-    return render(request, "portal/organisation.html", {
-        "org": org,
-        "ancestors": org.ancestors(),
-        "children": selectors.organisations(request.user, parent=org),
-    })
+    return render(
+        request,
+        "portal/organisation.html",
+        {
+            "org": org,
+            "ancestors": org.ancestors(),
+            "children": selectors.organisations(request.user, parent=org),
+        },
+    )
 
 
 @login_required
@@ -101,32 +107,47 @@ def me(request):
     """我的: one's own record, the enterprises one acts for, and the roles one holds."""
     user = request.user
     person = selectors.persons(user).filter(user=user).first()
-    return render(request, "portal/me.html", {
-        "person": person,
-        "id_masked": mask_id_number(person.id_number) if person else "",
-        "mobile_masked": mask_mobile(person.mobile) if person and person.mobile else "",
-        "agencies": selectors.my_agencies(user),
-        "grants": access_selectors.grants(user, holder=user),
-    })
+    return render(
+        request,
+        "portal/me.html",
+        {
+            "person": person,
+            "id_masked": mask_id_number(person.id_number) if person else "",
+            "mobile_masked": mask_mobile(person.mobile) if person and person.mobile else "",
+            "agencies": selectors.my_agencies(user),
+            "grants": access_selectors.grants(user, holder=user),
+        },
+    )
 
 
 # --- workbench --------------------------------------------------------------------------
 
+
 @require("web.use_workbench")
 def workbench(request):
     user = request.user
-    return render(request, "workbench/home.html", {
-        "staff_profile": getattr(user, "staff", None),
-        "grants": access_selectors.grants(user, holder=user),
-        "staff_count": selectors.staff(user).count(),
-    })
+    return render(
+        request,
+        "workbench/home.html",
+        {
+            "staff_profile": getattr(user, "staff", None),
+            "grants": access_selectors.grants(user, holder=user),
+            "staff_count": selectors.staff(user).count(),
+        },
+    )
 
 
 @require("identity.view_staff")
 def staff_list(request):
     q = (request.GET.get("q") or "").strip()
-    page = Paginator(selectors.staff(request.user, q=q or None), 25).get_page(request.GET.get("page"))
-    template = "workbench/_staff_rows.html" if request.headers.get("HX-Request") else "workbench/staff_list.html"
+    page = Paginator(selectors.staff(request.user, q=q or None), 25).get_page(
+        request.GET.get("page")
+    )
+    template = (
+        "workbench/_staff_rows.html"
+        if request.headers.get("HX-Request")
+        else "workbench/staff_list.html"
+    )
     return render(request, template, {"page": page, "q": q})
 
 
@@ -136,10 +157,14 @@ def staff_detail(request, pk: int):
         member = selectors.staff_member(request.user, pk)
     except StaffProfile.DoesNotExist:
         raise Http404 from None
-    return render(request, "workbench/staff_detail.html", {
-        "member": member,
-        "grants": access_selectors.grants(request.user, holder=member.user),
-    })
+    return render(
+        request,
+        "workbench/staff_detail.html",
+        {
+            "member": member,
+            "grants": access_selectors.grants(request.user, holder=member.user),
+        },
+    )
 
 
 @require("web.use_workbench")
@@ -158,7 +183,9 @@ def grant_list(request):
             role = access_selectors.roles(user).get(code=request.POST.get("role"))
             org = selectors.organisation(user, int(request.POST.get("organisation") or 0))
             access_services.grant_role(user, user=holder, role=role, organisation=org)
-            messages.success(request, _("已授予 %(user)s 角色“%(role)s”") % {"user": holder, "role": role})
+            messages.success(
+                request, _("已授予 %(user)s 角色“%(role)s”") % {"user": holder, "role": role}
+            )
             return redirect("web:grant-list")
         except User.DoesNotExist:
             messages.error(request, _("找不到该登录名"))
@@ -170,12 +197,16 @@ def grant_list(request):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
     page = Paginator(access_selectors.grants(user), 50).get_page(request.GET.get("page"))
-    return render(request, "workbench/grants.html", {
-        "page": page,
-        "roles": access_selectors.roles(user),
-        "orgs": selectors.organisations_where(user, "access.grant_role").filter(depth__lte=2),
-        "form": request.POST,
-    })
+    return render(
+        request,
+        "workbench/grants.html",
+        {
+            "page": page,
+            "roles": access_selectors.roles(user),
+            "orgs": selectors.organisations_where(user, "access.grant_role").filter(depth__lte=2),
+            "form": request.POST,
+        },
+    )
 
 
 @require_POST
@@ -194,6 +225,7 @@ def grant_revoke(request, pk: int):
 
 # --- operations centre ------------------------------------------------------------------
 
+
 @require("web.view_ops")
 def ops(request):
     """运行中心: the city's structure at a glance (later issues add live indicators)."""
@@ -201,34 +233,52 @@ def ops(request):
     orgs = selectors.organisations(user)
     by_kind = {row["kind"]: row["n"] for row in orgs.values("kind").annotate(n=Count("pk"))}
     areas = [
-        {"org": area,
-         "units": orgs.filter(path__startswith=area.path,
-                              kind__in=[OrgKind.STREET, OrgKind.TOWN]).count(),
-         "staff": selectors.staff(user, organisation=area).count()}
+        {
+            "org": area,
+            "units": orgs.filter(
+                path__startswith=area.path, kind__in=[OrgKind.STREET, OrgKind.TOWN]
+            ).count(),
+            "staff": selectors.staff(user, organisation=area).count(),
+        }
         for area in orgs.filter(kind__in=[OrgKind.DISTRICT, OrgKind.ZONE])
     ]
-    return render(request, "ops/home.html", {
-        "kinds": [(label, by_kind.get(value, 0)) for value, label in OrgKind.choices],
-        "areas": areas,
-        "staff_total": selectors.staff(user).count(),
-    })
+    return render(
+        request,
+        "ops/home.html",
+        {
+            "kinds": [(label, by_kind.get(value, 0)) for value, label in OrgKind.choices],
+            "areas": areas,
+            "staff_total": selectors.staff(user).count(),
+        },
+    )
 
 
 # --- errors -----------------------------------------------------------------------------
 
+
 def handler404(request, exception=None):
     if request.path.startswith("/api/"):
         return django_problem_response(request, 404)
-    return render(request, "web/error.html", {"status": 404, "message": _("页面不存在")}, status=404)
+    return render(
+        request, "web/error.html", {"status": 404, "message": _("页面不存在")}, status=404
+    )
 
 
 def handler500(request):
     if request.path.startswith("/api/"):
         return django_problem_response(request, 500)
-    return render(request, "web/error.html", {"status": 500, "message": _("服务器内部错误，请稍后再试")},
-                  status=500)
+    return render(
+        request,
+        "web/error.html",
+        {"status": 500, "message": _("服务器内部错误，请稍后再试")},
+        status=500,
+    )
 
 
 def handler403(request, exception=None):
-    return render(request, "web/error.html", {"status": 403, "message": str(exception) or _("无权访问")},
-                  status=403)
+    return render(
+        request,
+        "web/error.html",
+        {"status": 403, "message": str(exception) or _("无权访问")},
+        status=403,
+    )

@@ -5,54 +5,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Permission',
+            name="Permission",
             fields=[
-                ('code', models.CharField(max_length=80, primary_key=True, serialize=False, verbose_name='权限代码')),
-                ('label', models.CharField(max_length=120, verbose_name='名称')),
-                ('self_service', models.BooleanField(default=False, help_text='每个用户对本人的记录自动拥有此权限', verbose_name='本人可用')),
-                ('delegable', models.BooleanField(default=False, help_text='企业可授权经办人在本企业范围内使用', verbose_name='可委托经办人')),
-                ('public', models.BooleanField(default=False, help_text='任何人（含未登录）均可使用', verbose_name='公开')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=80, primary_key=True, serialize=False, verbose_name="权限代码"
+                    ),
+                ),
+                ("label", models.CharField(max_length=120, verbose_name="名称")),
+                (
+                    "self_service",
+                    models.BooleanField(
+                        default=False,
+                        help_text="每个用户对本人的记录自动拥有此权限",
+                        verbose_name="本人可用",
+                    ),
+                ),
+                (
+                    "delegable",
+                    models.BooleanField(
+                        default=False,
+                        help_text="企业可授权经办人在本企业范围内使用",
+                        verbose_name="可委托经办人",
+                    ),
+                ),
+                (
+                    "public",
+                    models.BooleanField(
+                        default=False, help_text="任何人（含未登录）均可使用", verbose_name="公开"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '权限',
-                'verbose_name_plural': '权限',
-                'ordering': ['code'],
+                "verbose_name": "权限",
+                "verbose_name_plural": "权限",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='RoleGrant',
+            name="RoleGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='授权时间')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='撤销时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "granted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="授权时间"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="撤销时间"),
+                ),
             ],
             options={
-                'verbose_name': '角色授权',
-                'verbose_name_plural': '角色授权',
+                "verbose_name": "角色授权",
+                "verbose_name_plural": "角色授权",
             },
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='角色代码')),
-                ('name', models.CharField(max_length=60, verbose_name='角色名称')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('triad', models.CharField(blank=True, choices=[('system', '系统管理员'), ('security', '安全管理员'), ('audit', '审计管理员')], max_length=10, verbose_name='三员类别')),
-                ('permissions', models.ManyToManyField(blank=True, to='access.permission', verbose_name='权限')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="角色代码")),
+                ("name", models.CharField(max_length=60, verbose_name="角色名称")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "triad",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("system", "系统管理员"),
+                            ("security", "安全管理员"),
+                            ("audit", "审计管理员"),
+                        ],
+                        max_length=10,
+                        verbose_name="三员类别",
+                    ),
+                ),
+                (
+                    "permissions",
+                    models.ManyToManyField(blank=True, to="access.permission", verbose_name="权限"),
+                ),
             ],
             options={
-                'verbose_name': '角色',
-                'verbose_name_plural': '角色',
-                'ordering': ['code'],
+                "verbose_name": "角色",
+                "verbose_name_plural": "角色",
+                "ordering": ["code"],
             },
         ),
     ]

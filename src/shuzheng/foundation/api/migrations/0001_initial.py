@@ -5,27 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255, verbose_name='幂等键')),
-                ('fingerprint', models.CharField(max_length=64, verbose_name='请求指纹')),
-                ('status_code', models.PositiveSmallIntegerField(verbose_name='响应状态')),
-                ('body', models.JSONField(null=True, verbose_name='响应内容')),
-                ('location', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=255, verbose_name="幂等键")),
+                ("fingerprint", models.CharField(max_length=64, verbose_name="请求指纹")),
+                ("status_code", models.PositiveSmallIntegerField(verbose_name="响应状态")),
+                ("body", models.JSONField(null=True, verbose_name="响应内容")),
+                ("location", models.CharField(blank=True, max_length=500)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
             ],
             options={
-                'verbose_name': '幂等请求记录',
-                'verbose_name_plural': '幂等请求记录',
+                "verbose_name": "幂等请求记录",
+                "verbose_name_plural": "幂等请求记录",
             },
         ),
     ]

@@ -9,152 +9,502 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=60, verbose_name='显示名称')),
-                ('preferred_language', models.CharField(blank=True, max_length=10, verbose_name='首选语言')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=60, verbose_name="显示名称"),
+                ),
+                (
+                    "preferred_language",
+                    models.CharField(blank=True, max_length=10, verbose_name="首选语言"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户账号',
-                'verbose_name_plural': '用户账号',
-                'abstract': False,
-                'swappable': 'AUTH_USER_MODEL',
+                "verbose_name": "用户账号",
+                "verbose_name_plural": "用户账号",
+                "abstract": False,
+                "swappable": "AUTH_USER_MODEL",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Enterprise',
+            name="Enterprise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('registry', models.CharField(choices=[('mainland', '内地（统一社会信用代码）'), ('macau', '澳门（商业登记编号）')], default='mainland', max_length=10, verbose_name='登记地')),
-                ('uscc', models.CharField(blank=True, max_length=18, null=True, unique=True, verbose_name='统一社会信用代码')),
-                ('macau_registration_no', models.CharField(blank=True, max_length=10, null=True, unique=True, verbose_name='澳门商业登记编号')),
-                ('legal_representative', models.CharField(max_length=60, verbose_name='法定代表人')),
-                ('address', models.CharField(max_length=255, verbose_name='住所')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='登记时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                (
+                    "registry",
+                    models.CharField(
+                        choices=[
+                            ("mainland", "内地（统一社会信用代码）"),
+                            ("macau", "澳门（商业登记编号）"),
+                        ],
+                        default="mainland",
+                        max_length=10,
+                        verbose_name="登记地",
+                    ),
+                ),
+                (
+                    "uscc",
+                    models.CharField(
+                        blank=True,
+                        max_length=18,
+                        null=True,
+                        unique=True,
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                (
+                    "macau_registration_no",
+                    models.CharField(
+                        blank=True,
+                        max_length=10,
+                        null=True,
+                        unique=True,
+                        verbose_name="澳门商业登记编号",
+                    ),
+                ),
+                (
+                    "legal_representative",
+                    models.CharField(max_length=60, verbose_name="法定代表人"),
+                ),
+                ("address", models.CharField(max_length=255, verbose_name="住所")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="登记时间"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业 / 组织',
-                'verbose_name_plural': '企业 / 组织',
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('macau_registration_no__isnull', True), ('registry', 'mainland'), ('uscc__isnull', False)), models.Q(('macau_registration_no__isnull', False), ('registry', 'macau'), ('uscc__isnull', True)), _connector='OR'), name='enterprise_identified_by_its_registry')],
+                "verbose_name": "企业 / 组织",
+                "verbose_name_plural": "企业 / 组织",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("macau_registration_no__isnull", True),
+                                ("registry", "mainland"),
+                                ("uscc__isnull", False),
+                            ),
+                            models.Q(
+                                ("macau_registration_no__isnull", False),
+                                ("registry", "macau"),
+                                ("uscc__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="enterprise_identified_by_its_registry",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='NaturalPerson',
+            name="NaturalPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='姓名')),
-                ('id_type', models.CharField(choices=[('111', '居民身份证'), ('516', '港澳居民来往内地通行证'), ('554', '港澳居民居住证'), ('511', '台湾居民来往大陆通行证'), ('414', '护照'), ('991', '澳门居民身份证'), ('992', '香港身份证')], max_length=3, verbose_name='证件类型')),
-                ('id_number', models.CharField(max_length=32, verbose_name='证件号码')),
-                ('mobile', models.CharField(blank=True, help_text='E.164 格式，如 +8613812345678', max_length=20, verbose_name='手机号码')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='登记时间')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="姓名")),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("111", "居民身份证"),
+                            ("516", "港澳居民来往内地通行证"),
+                            ("554", "港澳居民居住证"),
+                            ("511", "台湾居民来往大陆通行证"),
+                            ("414", "护照"),
+                            ("991", "澳门居民身份证"),
+                            ("992", "香港身份证"),
+                        ],
+                        max_length=3,
+                        verbose_name="证件类型",
+                    ),
+                ),
+                ("id_number", models.CharField(max_length=32, verbose_name="证件号码")),
+                (
+                    "mobile",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.164 格式，如 +8613812345678",
+                        max_length=20,
+                        verbose_name="手机号码",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="登记时间"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '自然人',
-                'verbose_name_plural': '自然人',
+                "verbose_name": "自然人",
+                "verbose_name_plural": "自然人",
             },
         ),
         migrations.CreateModel(
-            name='EnterpriseAgent',
+            name="EnterpriseAgent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('legal', '法定代表人'), ('agent', '经办人')], default='agent', max_length=10, verbose_name='身份')),
-                ('scopes', models.JSONField(default=list, help_text='可委托的权限代码列表', verbose_name='授权范围')),
-                ('valid_from', models.DateField(default=django.utils.timezone.localdate, verbose_name='授权起始日')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='授权截止日')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='授权时间')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='撤销时间')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agents', to='identity.enterprise', verbose_name='企业')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='授权人')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agencies', to='identity.naturalperson', verbose_name='经办人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("legal", "法定代表人"), ("agent", "经办人")],
+                        default="agent",
+                        max_length=10,
+                        verbose_name="身份",
+                    ),
+                ),
+                (
+                    "scopes",
+                    models.JSONField(
+                        default=list, help_text="可委托的权限代码列表", verbose_name="授权范围"
+                    ),
+                ),
+                (
+                    "valid_from",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="授权起始日"
+                    ),
+                ),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="授权截止日")),
+                (
+                    "granted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="授权时间"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="撤销时间"),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agents",
+                        to="identity.enterprise",
+                        verbose_name="企业",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="授权人",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agencies",
+                        to="identity.naturalperson",
+                        verbose_name="经办人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '经办人授权',
-                'verbose_name_plural': '经办人授权',
+                "verbose_name": "经办人授权",
+                "verbose_name_plural": "经办人授权",
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='机构名称')),
-                ('short_name', models.CharField(blank=True, max_length=60, verbose_name='简称')),
-                ('kind', models.CharField(choices=[('city', '市'), ('department', '部门'), ('district', '区'), ('zone', '功能区 / 合作区'), ('street', '街道'), ('town', '镇'), ('community', '社区'), ('village', '村'), ('unit', '内设机构 / 事业单位')], max_length=20, verbose_name='机构类型')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True, verbose_name='层级路径')),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='层级')),
-                ('division_code', models.CharField(blank=True, help_text='6 位县级以上代码或 12 位统计用区划代码', max_length=12, verbose_name='行政区划代码')),
-                ('uscc', models.CharField(blank=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('category', models.CharField(blank=True, help_text='如 政府工作部门、事业单位、垂直管理', max_length=30, verbose_name='机构性质')),
-                ('alt_names', models.JSONField(blank=True, default=list, verbose_name='曾用名 / 别名')),
-                ('note', models.TextField(blank=True, verbose_name='备注')),
-                ('sources', models.JSONField(blank=True, default=list, verbose_name='资料来源')),
-                ('uncertain', models.BooleanField(default=False, verbose_name='待核实')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='identity.organisation', verbose_name='上级机构')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="机构名称")),
+                ("short_name", models.CharField(blank=True, max_length=60, verbose_name="简称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "市"),
+                            ("department", "部门"),
+                            ("district", "区"),
+                            ("zone", "功能区 / 合作区"),
+                            ("street", "街道"),
+                            ("town", "镇"),
+                            ("community", "社区"),
+                            ("village", "村"),
+                            ("unit", "内设机构 / 事业单位"),
+                        ],
+                        max_length=20,
+                        verbose_name="机构类型",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        editable=False, max_length=255, unique=True, verbose_name="层级路径"
+                    ),
+                ),
+                (
+                    "depth",
+                    models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="层级"
+                    ),
+                ),
+                (
+                    "division_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="6 位县级以上代码或 12 位统计用区划代码",
+                        max_length=12,
+                        verbose_name="行政区划代码",
+                    ),
+                ),
+                (
+                    "uscc",
+                    models.CharField(blank=True, max_length=18, verbose_name="统一社会信用代码"),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        help_text="如 政府工作部门、事业单位、垂直管理",
+                        max_length=30,
+                        verbose_name="机构性质",
+                    ),
+                ),
+                (
+                    "alt_names",
+                    models.JSONField(blank=True, default=list, verbose_name="曾用名 / 别名"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="备注")),
+                ("sources", models.JSONField(blank=True, default=list, verbose_name="资料来源")),
+                ("uncertain", models.BooleanField(default=False, verbose_name="待核实")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="identity.organisation",
+                        verbose_name="上级机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '组织机构',
-                'verbose_name_plural': '组织机构',
-                'ordering': ['path'],
+                "verbose_name": "组织机构",
+                "verbose_name_plural": "组织机构",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='StaffProfile',
+            name="StaffProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.CharField(blank=True, max_length=60, verbose_name='职务')),
-                ('employee_no', models.CharField(blank=True, max_length=30, null=True, unique=True, verbose_name='工号')),
-                ('office_phone', models.CharField(blank=True, max_length=30, verbose_name='办公电话')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在岗')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='identity.organisation', verbose_name='所属机构')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.CharField(blank=True, max_length=60, verbose_name="职务")),
+                (
+                    "employee_no",
+                    models.CharField(
+                        blank=True, max_length=30, null=True, unique=True, verbose_name="工号"
+                    ),
+                ),
+                (
+                    "office_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="办公电话"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="在岗")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="identity.organisation",
+                        verbose_name="所属机构",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作人员',
-                'verbose_name_plural': '工作人员',
+                "verbose_name": "工作人员",
+                "verbose_name_plural": "工作人员",
             },
         ),
         migrations.AddConstraint(
-            model_name='naturalperson',
-            constraint=models.UniqueConstraint(fields=('id_type', 'id_number'), name='person_unique_document'),
+            model_name="naturalperson",
+            constraint=models.UniqueConstraint(
+                fields=("id_type", "id_number"), name="person_unique_document"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enterpriseagent',
-            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('enterprise', 'person'), name='agent_one_active_authorisation'),
+            model_name="enterpriseagent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=("enterprise", "person"),
+                name="agent_one_active_authorisation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enterpriseagent',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='agent_validity_ordered'),
+            model_name="enterpriseagent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_until__isnull", True),
+                    ("valid_until__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="agent_validity_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.CheckConstraint(condition=models.Q(('division_code', ''), ('division_code__regex', '^(\\d{6}|\\d{12})$'), _connector='OR'), name='org_division_code_6_or_12_digits'),
+            model_name="organisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("division_code", ""),
+                    ("division_code__regex", "^(\\d{6}|\\d{12})$"),
+                    _connector="OR",
+                ),
+                name="org_division_code_6_or_12_digits",
+            ),
         ),
     ]

@@ -13,8 +13,9 @@ class Command(BaseCommand):
         created = demo.load_accounts()
         from shuzheng.foundation.identity.models import Organisation
 
-        self.stdout.write(self.style.SUCCESS(
-            f"Zhuhai organisations: {Organisation.objects.count()}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Zhuhai organisations: {Organisation.objects.count()}")
+        )
         if not created:
             self.stdout.write("Demo accounts already exist (password unchanged).")
         self.stdout.write(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}):")
@@ -26,9 +27,27 @@ class Command(BaseCommand):
 def _existing():
     from shuzheng.foundation.access.models import RoleGrant
 
-    for grant in (RoleGrant.objects.filter(revoked_at__isnull=True, user__username__in=[
-            "sysadmin", "secadmin", "auditor", "clerk", "handler", "head", "operator", "grid"])
-                  .select_related("user", "role", "organisation").order_by("pk")):
+    for grant in (
+        RoleGrant.objects.filter(
+            revoked_at__isnull=True,
+            user__username__in=[
+                "sysadmin",
+                "secadmin",
+                "auditor",
+                "clerk",
+                "handler",
+                "head",
+                "operator",
+                "grid",
+            ],
+        )
+        .select_related("user", "role", "organisation")
+        .order_by("pk")
+    ):
         yield grant.user.username, grant.role.name, grant.organisation.name
-    yield from [("citizen", "市民", "—"), ("macau", "澳门居民", "—"),
-                ("legalrep", "企业法定代表人", "—"), ("agent", "企业经办人", "—")]
+    yield from [
+        ("citizen", "市民", "—"),
+        ("macau", "澳门居民", "—"),
+        ("legalrep", "企业法定代表人", "—"),
+        ("agent", "企业经办人", "—"),
+    ]

@@ -20,7 +20,9 @@ class Command(BaseCommand):
                 catalogue = polib.pofile(str(po_path))
                 catalogue.save_as_mofile(str(mo_path))
                 count += 1
-                self.stdout.write(f"compiled {po_path.relative_to(root)} "
-                                  f"({catalogue.percent_translated()}% translated)")
+                self.stdout.write(
+                    f"compiled {po_path.relative_to(root)} "
+                    f"({catalogue.percent_translated()}% translated)"
+                )
         if not count:
             self.stdout.write("catalogues up to date")

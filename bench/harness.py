@@ -1,0 +1,353 @@
+"""Shared pieces of the benchmarks: a throwaway installation, a granian server, wrk.
+
+Everything here targets the loopback interface only (``HOST``). The installation lives in
+a temporary directory (``SHUZHENG_VAR_DIR``) that is removed afterwards, and the server
+runs in its own process group, which is always terminated — also on errors, Ctrl-C and
+SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+WRK_SCRIPT = BENCH_DIR / "wrk_report.lua"
+BIN_DIR = Path(sys.executable).parent  # the venv's bin/ (not resolved: keep the venv)
+SETTINGS_MODULE = "shuzheng.config.settings"
+WSGI_TARGET = "shuzheng.config.wsgi:application"
+WRK_MARKER = "WRK_JSON "
+
+# Variables that must not leak from the caller's shell into the throwaway installation:
+# a DATABASE_URL would point the benchmark at a real database, DEBUG would change the
+# middleware/static behaviour being measured.
+_SCRUBBED_ENV = ("DEBUG", "DATABASE_URL", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
+
+
+class BenchError(RuntimeError):
+    """A benchmark cannot run; the message says why and what to do."""
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout stays one JSON document."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- the throwaway installation ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Installation:
+    var_dir: Path
+    env: dict[str, str]
+
+    def manage(self, *args: str, timeout: float = 300) -> str:
+        """Run ``manage.py`` with this installation's environment; raise on failure."""
+        command = [sys.executable, str(REPO_ROOT / "manage.py"), *args]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise BenchError(f"`{shlex.join(command)}` did not finish in {timeout:.0f} s") from exc
+        if done.returncode != 0:
+            raise BenchError(
+                f"`manage.py {shlex.join(args)}` failed (exit {done.returncode}):\n"
+                f"{_tail(done.stdout)}\n{_tail(done.stderr)}"
+            )
+        return done.stdout
+
+
+def installation_env(var_dir: Path) -> dict[str, str]:
+    """The environment of a production-like (DEBUG off) installation in ``var_dir``."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    src = str(REPO_ROOT / "src")
+    env.update(
+        SHUZHENG_VAR_DIR=str(var_dir),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+@contextlib.contextmanager
+def throwaway_installation(*, demo: bool = False) -> Iterator[Installation]:
+    """Migrate and collect static files into a temporary ``SHUZHENG_VAR_DIR``.
+
+    With ``demo`` the Zhuhai demo data (~80 organisations, demo accounts) is loaded too.
+    The directory is removed on exit.
+    """
+    with tempfile.TemporaryDirectory(prefix="shuzheng-bench-") as tmp:
+        var_dir = Path(tmp)
+        inst = Installation(var_dir=var_dir, env=installation_env(var_dir))
+        started = time.monotonic()
+        inst.manage("migrate", "--no-input")
+        inst.manage("collectstatic", "--no-input", "-v0")
+        if demo:
+            inst.manage("demo")
+        log(f"installation ready in {time.monotonic() - started:.1f} s ({var_dir})")
+        yield inst
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A currently unused TCP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    workers: int
+    command: tuple[str, ...]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        if not path.startswith("/"):
+            raise BenchError(f"path must start with '/': {path!r}")
+        return f"http://{HOST}:{self.port}{path}"
+
+
+def granian_command(port: int, workers: int) -> list[str]:
+    granian = BIN_DIR / "granian"
+    if not granian.exists():
+        raise BenchError(f"granian not found at {granian}; run `make install`")
+    return [
+        str(granian),
+        "--interface", "wsgi",
+        "--host", HOST,
+        "--port", str(port),
+        "--workers", str(workers),
+        "--log-level", "warning",
+        WSGI_TARGET,
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def running_server(
+    inst: Installation, *, workers: int, ready_path: str = "/healthz", timeout: float = 60
+) -> Iterator[Server]:
+    """Start granian (WSGI) on a free loopback port; stop its whole process group on exit."""
+    port = free_port()
+    command = granian_command(port, workers)
+    log_path = inst.var_dir / f"granian-{port}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=inst.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: the workers die with it
+        )
+    server = Server(port, workers, tuple(command), process, log_path)
+    try:
+        _wait_ready(server, ready_path, timeout)
+        log(f"granian up on {HOST}:{port} with {workers} worker(s)")
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_ready(server: Server, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(
+                f"granian exited with {server.process.returncode} before answering:\n"
+                f"{_tail(server.log_path.read_text(errors='replace'))}"
+            )
+        try:
+            status, _ = http_get(server.url(path), timeout=2)
+            if status == 200:
+                return
+            last = f"HTTP {status}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.2)
+    raise BenchError(
+        f"GET {path} did not answer 200 within {timeout:.0f} s (last: {last}):\n"
+        f"{_tail(server.log_path.read_text(errors='replace'))}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)
+    # Workers may outlive the master for a moment; make sure none are left behind.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+    """GET a loopback URL; return (status, body) — also for 4xx/5xx answers."""
+    _check_loopback(url)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def check_path(server: Server, path: str) -> int:
+    """Fail early (with the answer) unless ``path`` answers 2xx; return the body size."""
+    status, body = http_get(server.url(path))
+    if not 200 <= status < 300:
+        raise BenchError(
+            f"GET {path} answered HTTP {status}, not 2xx:\n{_tail(body.decode(errors='replace'))}"
+        )
+    return len(body)
+
+
+def _check_loopback(url: str) -> None:
+    if urlsplit(url).hostname != HOST:
+        raise BenchError(f"refusing to target {url}: only {HOST} is allowed")
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+
+def wrk_binary() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise BenchError(
+            "wrk is not installed. Install it with `apt-get install wrk` "
+            "(Debian/Ubuntu; `sudo apt-get update && sudo apt-get install -y wrk`)."
+        )
+    return path
+
+
+def wrk_command(url: str, *, duration: float, connections: int, threads: int) -> list[str]:
+    _check_loopback(url)
+    return [
+        wrk_binary(),
+        f"--threads={threads}",
+        f"--connections={max(connections, threads)}",
+        f"--duration={max(1, round(duration))}s",
+        "--timeout=5s",
+        "--latency",
+        f"--script={WRK_SCRIPT}",
+        url,
+    ]
+
+
+def run_wrk(url: str, *, duration: float, connections: int, threads: int) -> dict:
+    """One wrk run; the ``done()`` hook's JSON plus requests per second."""
+    command = wrk_command(url, duration=duration, connections=connections, threads=threads)
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 30, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk did not finish within {duration + 30:.0f} s") from exc
+    for line in done.stdout.splitlines():
+        if line.startswith(WRK_MARKER):
+            result = json.loads(line[len(WRK_MARKER) :])
+            break
+    else:
+        raise BenchError(
+            f"wrk (exit {done.returncode}) printed no report:\n{_tail(done.stdout)}\n{_tail(done.stderr)}"
+        )
+    result["rps"] = (
+        round(result["requests"] / result["duration_s"], 1) if result["duration_s"] else 0.0
+    )
+    result["errors"]["total"] = sum(result["errors"].values())
+    return result
+
+
+def summarise(runs: Sequence[dict]) -> dict:
+    """Per-metric median over runs (each metric independently)."""
+    return {
+        "rps": round(statistics.median(r["rps"] for r in runs), 1),
+        "p50_ms": round(statistics.median(r["latency_ms"]["p50"] for r in runs), 3),
+        "p95_ms": round(statistics.median(r["latency_ms"]["p95"] for r in runs), 3),
+        "p99_ms": round(statistics.median(r["latency_ms"]["p99"] for r in runs), 3),
+        "errors": sum(r["errors"]["total"] for r in runs),
+    }
+
+
+# --- context -------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "wrk": _version([wrk_binary(), "--version"]),
+        "granian": _version([str(BIN_DIR / "granian"), "--version"]),
+    }
+
+
+def _version(command: list[str]) -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+        lines = (done.stdout or done.stderr).strip().splitlines()
+        return lines[0] if lines else ""
+    return ""
+
+
+def command_line() -> str:
+    """The command that started this process, shell-quoted."""
+    return shlex.join([sys.executable, *sys.argv])
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so ``finally`` blocks (server stop) still run."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
