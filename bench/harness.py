@@ -314,12 +314,24 @@ def summarise(runs: Sequence[dict]) -> dict:
 def machine() -> dict:
     return {
         "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "wrk": _version([wrk_binary(), "--version"]),
         "granian": _version([str(BIN_DIR / "granian"), "--version"]),
     }
+
+
+def warn_if_busy() -> None:
+    """Say so on stderr when other processes already load the CPUs (figures will suffer)."""
+    load1 = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
+    if load1 > 0.5 * cpus:
+        log(
+            f"warning: 1-min load average is {load1:.2f} on {cpus} CPUs before starting; "
+            "other processes compete with the benchmark"
+        )
 
 
 def _version(command: list[str]) -> str:

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> dict:
     """Set up, measure, tear down; return the report."""
     paths = [args.path] + ([args.compare_path] if args.compare_path else [])
     wrk = {"connections": args.connections, "threads": args.threads}
+    harness.warn_if_busy()
     machine = harness.machine()  # fails early with the install hint when wrk is missing
     runs: dict[str, list[dict]] = {path: [] for path in paths}
     body_bytes: dict[str, int] = {}

@@ -1,5 +1,6 @@
-"""Fill the zh-Hant catalogue from the Simplified source strings with OpenCC (s2hk: the
-Hong Kong / Macau standard, which Macau residents read), keeping any hand-made entry."""
+"""Regenerate the zh-Hant catalogue from the Simplified source strings with OpenCC (s2t,
+standard Traditional characters as read in Macau), then apply the hand-made overrides
+below for the terms where Macau usage differs from a character-by-character conversion."""
 
 from pathlib import Path
 
@@ -7,26 +8,30 @@ import opencc
 import polib
 
 PO = Path(__file__).resolve().parents[1] / "src/shuzheng/locale/zh_Hant/LC_MESSAGES/django.po"
+# Macau / Hong Kong usage where it is not just a different glyph.
+OVERRIDES = {
+    "登录": "登入",
+    "退出登录": "登出",
+    "统一身份认证登录": "統一身份認證登入",
+    "登录名": "登入名稱",
+}
 
 
 def main() -> None:
-    convert = opencc.OpenCC("s2hk").convert
+    convert = opencc.OpenCC("s2t").convert
     catalogue = polib.pofile(str(PO))
-    filled = 0
     for entry in catalogue:
         if entry.msgid_plural:
-            if not any(entry.msgstr_plural.values()) or entry.fuzzy:
-                entry.msgstr_plural = {0: convert(entry.msgid)}
-                filled += 1
-        elif not entry.msgstr or entry.fuzzy:
-            entry.msgstr = convert(entry.msgid)
-            filled += 1
+            entry.msgstr_plural = {0: OVERRIDES.get(entry.msgid, convert(entry.msgid))}
+        else:
+            entry.msgstr = OVERRIDES.get(entry.msgid, convert(entry.msgid))
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
     catalogue.metadata_is_fuzzy = False
     catalogue.metadata["Language"] = "zh_Hant"
+    catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
     catalogue.save()
-    print(f"zh-Hant: filled {filled} entries")
+    print(f"zh-Hant: {len(catalogue)} entries")
 
 
 if __name__ == "__main__":

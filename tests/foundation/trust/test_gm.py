@@ -452,7 +452,7 @@ def test_signatures_cross_verify_with_gmssl(message: bytes) -> None:
     key.public_key().verify(gm.signature_raw_to_der(raw_theirs), message)
 
 
-@pytest.mark.parametrize("size", [2, 32, 200])
+@pytest.mark.parametrize("size", [3, 32, 200])
 def test_ciphertexts_cross_decrypt_with_gmssl(size: int) -> None:
     key = oracle_friendly_key()
     oracle = oracle_for(key)
@@ -583,6 +583,27 @@ def test_non_sm2_and_malformed_keys_are_rejected(key: gm.SM2PrivateKey) -> None:
     )
     with pytest.raises(gm.InvalidKey, match="encrypted"):
         gm.SM2PrivateKey.from_pem(encrypted)
+
+
+def test_rfc5915_ec_private_key_pem_needs_the_named_curve(key: gm.SM2PrivateKey) -> None:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import pem as asn1_pem
+
+    def sec1(with_curve: bool) -> bytes:
+        fields = {
+            "version": "ecPrivkeyVer1",
+            "private_key": int.from_bytes(key.to_der()[36:68], "big"),
+            "public_key": key.public_key().point,
+        }
+        if with_curve:
+            fields["parameters"] = asn1_keys.ECDomainParameters(
+                name="named", value=gm.SM2_CURVE_OID
+            )
+        return asn1_pem.armor("EC PRIVATE KEY", asn1_keys.ECPrivateKey(fields).dump())
+
+    assert gm.SM2PrivateKey.from_pem(sec1(with_curve=True)).to_der() == key.to_der()
+    with pytest.raises(gm.InvalidKey, match="named curve"):
+        gm.SM2PrivateKey.from_pem(sec1(with_curve=False))
 
 
 def test_mismatched_embedded_public_key_is_rejected(key: gm.SM2PrivateKey) -> None:

@@ -50,7 +50,10 @@ class Organisation(models.Model):
     )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     category = models.CharField(
-        _("机构性质"), max_length=30, blank=True, help_text=_("如 政府工作部门、事业单位、垂直管理")
+        _("机构性质"),
+        max_length=200,
+        blank=True,
+        help_text=_("如 政府工作部门、事业单位、垂直管理"),
     )
     alt_names = models.JSONField(_("曾用名 / 别名"), default=list, blank=True)
     note = models.TextField(_("备注"), blank=True)

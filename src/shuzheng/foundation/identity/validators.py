@@ -34,6 +34,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from idnumbers.nationalid.HKG import NationalID as HongKongNationalID
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -93,7 +94,10 @@ def _describe_chars(chars: Iterable[str]) -> str:
     """List distinct offending characters for a message, invisible ones as U+XXXX."""
     unique = list(dict.fromkeys(chars))
     shown = [f"“{c}”" if c.isprintable() else f"U+{ord(c):04X}" for c in unique[:_MAX_SHOWN_CHARS]]
-    return "、".join(shown) + ("等" if len(unique) > _MAX_SHOWN_CHARS else "")
+    listed = str(pgettext_lazy("list separator", "、")).join(shown)
+    if len(unique) > _MAX_SHOWN_CHARS:
+        listed = str(_("%(chars)s等")) % {"chars": listed}
+    return listed
 
 
 def _reject_illegal_chars(value: str, allowed: frozenset[str], name: Promise | str) -> None:
@@ -321,7 +325,7 @@ def normalize_passport(number: str) -> str:
     value = _compact(number, name)
     _reject_illegal_chars(value, _UPPER_ALNUM, name)
     if not 5 <= len(value) <= 17:
-        raise _length_error(name, "5至17", len(value))
+        raise _length_error(name, _("%(low)s至%(high)s") % {"low": 5, "high": 17}, len(value))
     return value
 
 
@@ -455,7 +459,7 @@ def normalize_macau_registration(number: str) -> str:
     value = _compact(number, name)
     _reject_illegal_chars(value, _DIGITS, name)
     if not 1 <= len(value) <= 6:
-        raise _length_error(name, "1至6", len(value))
+        raise _length_error(name, _("%(low)s至%(high)s") % {"low": 1, "high": 6}, len(value))
     return value
 
 

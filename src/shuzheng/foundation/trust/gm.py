@@ -21,8 +21,9 @@ Backends
 * ASN.1 for keys: ``asn1crypto`` (pure Python, no dependencies; the SM2 curve is registered
   with its ``NamedCurve.register`` hook). DER signatures use ``cryptography``'s ASN.1-free
   ``encode_dss_signature`` / ``decode_dss_signature`` helpers, which parse strict DER.
-* SM2: ``gmalglib`` (C extension, MIT licence). Candidates measured on this machine kind
-  (one core of the 2-core VM, 256-byte messages, signatures with the SM3 Z value):
+* SM2: ``gmalglib`` (C extension, MIT licence, one maintainer, last release 2024-05 — one
+  more reason to keep it behind this facade). Candidates measured on this machine kind
+  (per CPU-second of one core of the 2-core VM, 256-byte messages, Z included):
 
   ===================  ==========  ==========  ===============================================
   package              sign/s      verify/s    result
@@ -31,15 +32,15 @@ Backends
                                                signature and ciphertext byte for byte (fixed
                                                k injected in the tests), any user id, no
                                                plaintext size limit, nonces from /dev/urandom
-  gmssl-pyx 2.1.0      ~360        ~1,600      passes the vectors but 25x slower to sign;
+  gmssl-pyx 2.1.0      ~360        ~1,700      passes the vectors but 25x slower to sign;
                                                SM2 encryption limited to 255-byte plaintexts
-  tongsuopy 1.0.1      ~3,000      ~3,450      verifies the annex signature but exposes no
+  tongsuopy 1.0.1      ~3,000      ~3,500      verifies the annex signature but exposes no
                                                user id and no SM2 encryption; last release 2023
-  gmssl 3.2.2 (pure)   ~100        ~50         draws SM2 nonces from ``random``: test oracle
+  gmssl 3.2.2 (pure)   ~100-140    ~30-90      draws SM2 nonces from ``random``: test oracle
                                                only, never for real keys
   ===================  ==========  ==========  ===============================================
 
-  [1] with the per-key context cached (the facade caches it); ~3,700/s if it were rebuilt
+  [1] with the per-key context cached (the facade caches it); ~3,900/s if it were rebuilt
   on every call. ``bench/bench_gm.py`` measures the facade end to end.
 
   Known gmalglib 0.5.9 defects and how this facade contains them:
@@ -55,10 +56,13 @@ Backends
   3. A ciphertext shorter than C1 || C3 raises ``MemoryError``; lengths are checked first.
   4. Public keys with coordinates >= p (non-canonical encodings) are accepted; rejected here.
   5. Scalar multiplication is not constant time (secret-indexed precomputed table, skipped
-     additions for zero bytes of the nonce). Keep signing keys on hosts that run no
+     additions for zero bytes of the nonce; sliding window over d when decrypting), so a
+     local cache-timing attacker is in scope. Keep signing keys on hosts that run no
      untrusted code, and keep SM2 off the hot path (sign batch anchors / Merkle roots, not
-     every record). ``gmalglib`` has no Linux wheel: ``pip`` builds it with the system C
-     compiler.
+     every record). An OpenSSL-derived backend (Tongsuo) is the one to revisit if that
+     becomes a requirement; its current binding lacks user ids and encryption.
+
+  ``gmalglib`` ships no Linux wheel: ``pip`` builds it with the system C compiler.
 
 Formats (fixed; other systems must use the same)
 ------------------------------------------------
@@ -96,6 +100,9 @@ from gmalglib.sm2 import SM2_PCMODE_RAW as _PCMODE_RAW
 __all__ = [
     "DEFAULT_USER_ID",
     "SM2_CURVE_OID",
+    "SM2_MAX_USER_ID_SIZE",
+    "SM3_DIGEST_SIZE",
+    "SM4_BLOCK_SIZE",
     "SM4_GCM_NONCE_SIZE",
     "SM4_GCM_TAG_SIZE",
     "SM4_KEY_SIZE",
