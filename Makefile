@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 catalogues: install
-	$(PY) manage.py compilecatalogues
+	$(PY) -m shuzheng.foundation.web.catalogues
 
 # Create the venv, migrate SQLite under var/, load the Zhuhai demo data, print the demo
 # accounts and serve on http://127.0.0.1:$(PORT) — no other service needed.

@@ -1,28 +1,17 @@
-"""Compile the .po message catalogues to .mo with polib: no GNU gettext needed at setup."""
+"""``manage.py compilecatalogues``: the same compiler ``make`` runs, as a command."""
 
 from pathlib import Path
 
-import polib
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from shuzheng.foundation.web.catalogues import compile_all
+
 
 class Command(BaseCommand):
-    help = "Compile every .po catalogue under LOCALE_PATHS into its .mo file."
+    help = "Compile every .po catalogue under LOCALE_PATHS into its .mo file (needs polib only)."
 
     def handle(self, *args, **options):
-        count = 0
-        for root in settings.LOCALE_PATHS:
-            for po_path in sorted(Path(root).glob("*/LC_MESSAGES/*.po")):
-                mo_path = po_path.with_suffix(".mo")
-                if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                    continue
-                catalogue = polib.pofile(str(po_path))
-                catalogue.save_as_mofile(str(mo_path))
-                count += 1
-                self.stdout.write(
-                    f"compiled {po_path.relative_to(root)} "
-                    f"({catalogue.percent_translated()}% translated)"
-                )
+        count = sum(compile_all(Path(root), self.stdout) for root in settings.LOCALE_PATHS)
         if not count:
             self.stdout.write("catalogues up to date")
