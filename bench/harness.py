@@ -314,7 +314,6 @@ def summarise(runs: Sequence[dict]) -> dict:
 def machine() -> dict:
     return {
         "cpus": os.cpu_count(),
-        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
@@ -323,15 +322,32 @@ def machine() -> dict:
     }
 
 
-def warn_if_busy() -> None:
-    """Say so on stderr when other processes already load the CPUs (figures will suffer)."""
-    load1 = os.getloadavg()[0]
-    cpus = os.cpu_count() or 1
-    if load1 > 0.5 * cpus:
-        log(
-            f"warning: 1-min load average is {load1:.2f} on {cpus} CPUs before starting; "
-            "other processes compete with the benchmark"
-        )
+def cpu_busy_percent(interval: float = 0.5) -> float | None:
+    """Share of all CPUs busy over ``interval`` seconds (Linux /proc/stat; else None).
+
+    Sampled while the server idles between runs, it measures the background: other
+    processes that will compete with the benchmark for the same cores.
+    """
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(interval)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return round(100 * (1 - (idle1 - idle0) / total), 1) if total > 0 else None
+
+
+def warn_if_busy(busy: float | None, threshold: float = 20) -> None:
+    """Say so on stderr when other processes already keep the CPUs busy."""
+    if busy is not None and busy > threshold:
+        log(f"warning: CPUs {busy:.0f} % busy before the run; other processes compete with it")
 
 
 def _version(command: list[str]) -> str:

@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> dict:
     """Set up, measure, tear down; return the report."""
     paths = [args.path] + ([args.compare_path] if args.compare_path else [])
     wrk = {"connections": args.connections, "threads": args.threads}
-    harness.warn_if_busy()
     machine = harness.machine()  # fails early with the install hint when wrk is missing
     runs: dict[str, list[dict]] = {path: [] for path in paths}
     body_bytes: dict[str, int] = {}
@@ -78,7 +77,10 @@ def run(args: argparse.Namespace) -> dict:
                 harness.run_wrk(server.url(path), duration=args.warmup, **wrk)
         for i in range(1, args.runs + 1):
             for path in paths:  # interleaved, so drift hits both paths alike
+                background = harness.cpu_busy_percent()
+                harness.warn_if_busy(background)
                 result = harness.run_wrk(server.url(path), duration=args.duration, **wrk)
+                result["background_cpu_pct"] = background
                 harness.log(
                     f"run {i}/{args.runs} {path}: {result['rps']:.0f} req/s, "
                     f"p50 {result['latency_ms']['p50']:.2f} ms, "
