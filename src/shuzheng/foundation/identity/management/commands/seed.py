@@ -31,49 +31,44 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"created {made} persons and {firms} enterprises"))
 
     def _persons(self, rng, count: int) -> int:
+        def make():
+            number = validators.normalize_resident_id(synthetic.resident_id(rng))
+            return number, NaturalPerson(
+                name=synthetic.person_name(rng),
+                id_type=validators.IdType.RESIDENT_ID,
+                id_number=number,
+                mobile=validators.normalize_mobile(synthetic.mobile(rng)),
+            )
+
         taken = set(NaturalPerson.objects.values_list("id_number", flat=True))
-        made = 0
-        while made < count:
-            batch = []
-            while len(batch) < min(BATCH, count - made):
-                number = validators.normalize_resident_id(synthetic.resident_id(rng))
-                if number in taken:
-                    continue
-                taken.add(number)
-                batch.append(
-                    NaturalPerson(
-                        name=synthetic.person_name(rng),
-                        id_type=validators.IdType.RESIDENT_ID,
-                        id_number=number,
-                        mobile=validators.normalize_mobile(synthetic.mobile(rng)),
-                    )
-                )
-            with transaction.atomic():
-                NaturalPerson.objects.bulk_create(batch)
-            made += len(batch)
-            self.stdout.write(f"  persons {made}/{count}", ending="\r")
-        return made
+        return self._batched(NaturalPerson, count, make, taken, "persons")
 
     def _enterprises(self, rng, count: int) -> int:
+        def make():
+            code = validators.normalize_uscc(synthetic.credit_code(rng))
+            return code, Enterprise(
+                name=synthetic.enterprise_name(rng),
+                registry=EnterpriseRegistry.MAINLAND,
+                uscc=code,
+                legal_representative=synthetic.person_name(rng),
+                address=synthetic.address(rng),
+            )
+
         taken = set(Enterprise.objects.exclude(uscc=None).values_list("uscc", flat=True))
+        return self._batched(Enterprise, count, make, taken, "enterprises")
+
+    def _batched(self, model, count: int, make, taken: set, label: str) -> int:
+        """Insert ``count`` rows from ``make()`` in batches, skipping numbers already used."""
         made = 0
         while made < count:
             batch = []
             while len(batch) < min(BATCH, count - made):
-                code = validators.normalize_uscc(synthetic.credit_code(rng))
-                if code in taken:
-                    continue
-                taken.add(code)
-                batch.append(
-                    Enterprise(
-                        name=synthetic.enterprise_name(rng),
-                        registry=EnterpriseRegistry.MAINLAND,
-                        uscc=code,
-                        legal_representative=synthetic.person_name(rng),
-                        address=synthetic.address(rng),
-                    )
-                )
+                key, row = make()
+                if key not in taken:
+                    taken.add(key)
+                    batch.append(row)
             with transaction.atomic():
-                Enterprise.objects.bulk_create(batch)
+                model.objects.bulk_create(batch)
             made += len(batch)
+            self.stdout.write(f"  {label} {made}/{count}", ending="\r")
         return made
