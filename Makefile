@@ -23,6 +23,7 @@ catalogues: install
 # accounts and serve on http://127.0.0.1:$(PORT) — no other service needed.
 demo: catalogues
 	$(PY) -m shuzheng.config.keyfile
+	$(PY) -m shuzheng.foundation.trust.keys init
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py demo

@@ -12,6 +12,17 @@ from shuzheng.foundation.identity.models import OrgKind
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", "/tmp/shuzheng-hypothesis")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _keys():
+    """Demo-style keys in the run's throwaway KEYS_DIR."""
+    from django.conf import settings
+
+    from shuzheng.foundation.trust import keys
+
+    keys.init(settings.KEYS_DIR)
+    keys.forget()
+
+
 class Tree:
     """A small Zhuhai: city → 香洲区 → 拱北街道 → 夏湾社区; 斗门区 → 井岸镇; one department."""
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "shuzheng.foundation.identity",
     "shuzheng.foundation.access",
+    "shuzheng.foundation.trust",
     "shuzheng.foundation.api",
     "shuzheng.foundation.web",
 ]
@@ -195,3 +196,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
 }
+
+# --- keys (Foundation II: trust.keys) -------------------------------------------------------
+# Key material comes from the environment or from files under KEYS_DIR (demo: generated once
+# by `python -m shuzheng.foundation.trust.keys init`). See docs/operations.md.
+KEYS_DIR = Path(env.str("SHUZHENG_KEYS_DIR", default=str(VAR_DIR / "keys")))
+
+# --- audit (Foundation II: trust.audit) -----------------------------------------------------
+
+# --- login controls (Foundation II: identity.login) -----------------------------------------
