@@ -11,6 +11,7 @@ def register_all() -> None:
     capability("identity.view_staff", _("查看工作人员"), self_service=True)
     capability("identity.manage_staff", _("管理工作人员"))
     capability("identity.view_person", _("查看自然人"), self_service=True)
+    capability("identity.reveal_pii", _("查看完整证件号码与手机号码"), self_service=True)
     capability("identity.register_person", _("登记自然人"))
     capability("identity.view_enterprise", _("查看企业"), delegable=True)
     capability("identity.register_enterprise", _("登记企业"))

@@ -118,10 +118,31 @@ class PersonSerializer(serializers.Serializer):
         return mask_mobile(obj.mobile) if obj.mobile else ""
 
 
+class RevealSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True, label=_("查看事由"))
+
+
+class RevealedSerializer(serializers.Serializer):
+    id_number = serializers.CharField(label=_("证件号码"))
+    mobile = serializers.CharField(label=_("手机号码"))
+
+
 class PersonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """自然人: registered by window staff; a person sees their own record."""
 
     serializer_class = PersonSerializer
+
+    @extend_schema(request=RevealSerializer, responses=RevealedSerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        """查看完整证件号码与手机号码: needs the reveal capability and a reason; audited."""
+        person = self.get_object()
+        form = RevealSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        values = services.reveal_person(
+            request.user, person, request=request, **form.validated_data
+        )
+        return Response(RevealedSerializer(values).data)
 
     def get_queryset(self):
         return selectors.persons(self.request.user, q=self.request.query_params.get("q"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation.identity.validators import IdType
+from shuzheng.foundation.trust.pii import BlindIndexField, EncryptedField
 
 
 class OrgKind(models.TextChoices):
@@ -113,17 +114,19 @@ class NaturalPerson(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=60)
     id_type = models.CharField(_("证件类型"), max_length=3, choices=IdType.choices)
-    id_number = models.CharField(_("证件号码"), max_length=32)
-    mobile = models.CharField(
-        _("手机号码"), max_length=20, blank=True, help_text=_("E.164 格式，如 +8613812345678")
-    )
+    id_number = EncryptedField(_("证件号码"), help_text=_("SM4-GCM 加密存储"))
+    id_number_index = BlindIndexField(_("证件号码索引"), source="id_number", kind="id_number")
+    mobile = EncryptedField(_("手机号码"), blank=True, help_text=_("E.164 格式，加密存储"))
+    mobile_index = BlindIndexField(_("手机号码索引"), source="mobile", kind="mobile", db_index=True)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("自然人")
         verbose_name_plural = _("自然人")
         constraints = [
-            models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_document"),
+            models.UniqueConstraint(
+                fields=["id_type", "id_number_index"], name="person_unique_document"
+            ),
         ]
 
     def __str__(self) -> str:

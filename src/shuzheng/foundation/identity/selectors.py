@@ -1,8 +1,12 @@
 """Read queries for identity; each one starts from access.scope()."""
 
+import contextlib
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from shuzheng.foundation import access
+from shuzheng.foundation.identity import validators
 from shuzheng.foundation.identity.models import (
     Enterprise,
     EnterpriseAgent,
@@ -10,6 +14,7 @@ from shuzheng.foundation.identity.models import (
     Organisation,
     StaffProfile,
 )
+from shuzheng.foundation.trust import pii
 
 
 def organisations(user, *, parent=None, kind=None, q=None):
@@ -56,9 +61,14 @@ def staff_member(user, pk):
 
 
 def persons(user, *, q=None):
+    """自然人 by name, or by an exact ID or mobile number (through their blind indexes)."""
     rows = access.scope(user, NaturalPerson.objects.all(), "identity.view_person")
     if q:
-        rows = rows.filter(Q(name__icontains=q) | Q(id_number=q.strip().upper()))
+        q = q.strip()
+        match = Q(name__icontains=q) | pii.lookup(NaturalPerson, "id_number", q.upper())
+        with contextlib.suppress(ValidationError):  # not a phone number: name and ID only
+            match |= pii.lookup(NaturalPerson, "mobile", validators.normalize_mobile(q))
+        rows = rows.filter(match)
     return rows.order_by("-pk")
 
 

@@ -22,6 +22,7 @@ from shuzheng.foundation.identity.models import (
     StaffProfile,
     User,
 )
+from shuzheng.foundation.trust import pii
 
 
 def field_error(field: str, message, code: str) -> ValidationError:
@@ -121,7 +122,8 @@ def register_person(
             "mobile": lambda: validators.normalize_mobile(mobile) if mobile else "",
         }
     )
-    if NaturalPerson.objects.filter(id_type=id_type, id_number=clean["id_number"]).exists():
+    same = pii.lookup(NaturalPerson, "id_number", clean["id_number"])
+    if NaturalPerson.objects.filter(same, id_type=id_type).exists():
         raise field_error("id_number", _("该证件号码已登记"), "duplicate")
     return NaturalPerson.objects.create(id_type=id_type, user=user, **clean)
 
@@ -272,3 +274,34 @@ def create_staff(
         employee_no=employee_no or None,
         office_phone=office_phone,
     )
+
+
+def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) -> dict:
+    """查看完整证件号码: only for a role that holds the reveal capability (or the person
+    themselves), with a stated purpose; every reveal — and every refused one — is audited."""
+    from shuzheng.foundation.trust import audit
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", _("请说明查看完整信息的事由"), "required")
+    try:
+        access.check(actor, person, "identity.reveal_pii")
+    except PermissionDenied:
+        audit.record(
+            actor,
+            "identity.person.reveal",
+            person,
+            result="denied",
+            details={"reason_digest": audit.digest(reason)},
+            request=request,
+        )
+        raise
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "identity.person.reveal",
+            person,
+            details={"fields": ["id_number", "mobile"], "reason": reason[:200]},
+            request=request,
+        )
+    return {"id_number": person.id_number, "mobile": person.mobile}

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from shuzheng.foundation.identity import synthetic, validators
 from shuzheng.foundation.identity.models import Enterprise, EnterpriseRegistry, NaturalPerson
+from shuzheng.foundation.trust import pii
 
 BATCH = 2000
 
@@ -33,14 +34,14 @@ class Command(BaseCommand):
     def _persons(self, rng, count: int) -> int:
         def make():
             number = validators.normalize_resident_id(synthetic.resident_id(rng))
-            return number, NaturalPerson(
+            return pii.blind_index("id_number", number), NaturalPerson(
                 name=synthetic.person_name(rng),
                 id_type=validators.IdType.RESIDENT_ID,
                 id_number=number,
                 mobile=validators.normalize_mobile(synthetic.mobile(rng)),
             )
 
-        taken = set(NaturalPerson.objects.values_list("id_number", flat=True))
+        taken = set(NaturalPerson.objects.values_list("id_number_index", flat=True))
         return self._batched(NaturalPerson, count, make, taken, "persons")
 
     def _enterprises(self, rng, count: int) -> int:
