@@ -235,9 +235,8 @@ def check_path(server: Server, path: str) -> int:
     """Fail early (with the answer) unless ``path`` answers 2xx; return the body size."""
     status, body = http_get(server.url(path))
     if not 200 <= status < 300:
-        raise BenchError(
-            f"GET {path} answered HTTP {status}, not 2xx:\n{_tail(body.decode(errors='replace'))}"
-        )
+        excerpt = body[:500].decode(errors="replace")
+        raise BenchError(f"GET {path} answered HTTP {status}, not 2xx; body starts:\n{excerpt}")
     return len(body)
 
 
@@ -316,18 +315,21 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
+        "cpu_model": _cpu_model(),
         "platform": platform.platform(),
         "wrk": _version([wrk_binary(), "--version"]),
         "granian": _version([str(BIN_DIR / "granian"), "--version"]),
     }
 
 
-def cpu_busy_percent(interval: float = 0.5) -> float | None:
+def cpu_busy_percent(interval: float = 0.5, settle: float = 0.5) -> float | None:
     """Share of all CPUs busy over ``interval`` seconds (Linux /proc/stat; else None).
 
-    Sampled while the server idles between runs, it measures the background: other
-    processes that will compete with the benchmark for the same cores.
+    Sampled while the server idles between runs (after ``settle`` seconds, so requests
+    still in flight from the previous run have drained), it measures the background:
+    other processes that will compete with the benchmark for the same cores.
     """
+    time.sleep(settle)
 
     def sample() -> tuple[int, int]:
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -348,6 +350,14 @@ def warn_if_busy(busy: float | None, threshold: float = 20) -> None:
     """Say so on stderr when other processes already keep the CPUs busy."""
     if busy is not None and busy > threshold:
         log(f"warning: CPUs {busy:.0f} % busy before the run; other processes compete with it")
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
 
 
 def _version(command: list[str]) -> str:
