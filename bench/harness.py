@@ -38,10 +38,21 @@ SETTINGS_MODULE = "shuzheng.config.settings"
 WSGI_TARGET = "shuzheng.config.wsgi:application"
 WRK_MARKER = "WRK_JSON "
 
+KEYS_MODULE = "shuzheng.foundation.trust.keys"
+
 # Variables that must not leak from the caller's shell into the throwaway installation:
-# a DATABASE_URL would point the benchmark at a real database, DEBUG would change the
-# middleware/static behaviour being measured.
-_SCRUBBED_ENV = ("DEBUG", "DATABASE_URL", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
+# a DATABASE_URL would point the benchmark at a real database, real key material must not
+# be used (or needed) for throwaway data, DEBUG would change the behaviour being measured.
+_SCRUBBED_ENV = (
+    "DEBUG",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "DJANGO_SETTINGS_MODULE",
+    "SHUZHENG_KEYS_DIR",
+    "PII_KEYS",
+    "BLIND_INDEX_KEY",
+    "AUDIT_SIGNING_KEY_FILE",
+)
 
 
 class BenchError(RuntimeError):
@@ -63,7 +74,11 @@ class Installation:
 
     def manage(self, *args: str, timeout: float = 300) -> str:
         """Run ``manage.py`` with this installation's environment; raise on failure."""
-        command = [sys.executable, str(REPO_ROOT / "manage.py"), *args]
+        return self.python(str(REPO_ROOT / "manage.py"), *args, timeout=timeout)
+
+    def python(self, *args: str, timeout: float = 300) -> str:
+        """Run the venv's Python with this installation's environment; raise on failure."""
+        command = [sys.executable, *args]
         try:
             done = subprocess.run(
                 command,
@@ -77,11 +92,16 @@ class Installation:
         except subprocess.TimeoutExpired as exc:
             raise BenchError(f"`{shlex.join(command)}` did not finish in {timeout:.0f} s") from exc
         if done.returncode != 0:
+            shown = shlex.join(a.removeprefix(f"{REPO_ROOT}/") for a in args)
             raise BenchError(
-                f"`manage.py {shlex.join(args)}` failed (exit {done.returncode}):\n"
+                f"`python {shown}` failed (exit {done.returncode}):\n"
                 f"{_tail(done.stdout)}\n{_tail(done.stderr)}"
             )
         return done.stdout
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.var_dir / "keys"
 
 
 def installation_env(var_dir: Path) -> dict[str, str]:
@@ -90,6 +110,7 @@ def installation_env(var_dir: Path) -> dict[str, str]:
     src = str(REPO_ROOT / "src")
     env.update(
         SHUZHENG_VAR_DIR=str(var_dir),
+        SHUZHENG_KEYS_DIR=str(var_dir / "keys"),
         SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
         LOG_LEVEL="WARNING",
@@ -101,15 +122,18 @@ def installation_env(var_dir: Path) -> dict[str, str]:
 
 @contextlib.contextmanager
 def throwaway_installation(*, demo: bool = False) -> Iterator[Installation]:
-    """Migrate and collect static files into a temporary ``SHUZHENG_VAR_DIR``.
+    """Keys, migrations and static files in a temporary ``SHUZHENG_VAR_DIR``.
 
-    With ``demo`` the Zhuhai demo data (~80 organisations, demo accounts) is loaded too.
-    The directory is removed on exit.
+    Mirrors ``make demo`` (minus the server): demo keys generated into ``<var>/keys`` when
+    the tree has the key module, ``migrate``, ``collectstatic``; with ``demo`` also the
+    Zhuhai demo data (~80 organisations, demo accounts). The directory is removed on exit.
     """
     with tempfile.TemporaryDirectory(prefix="shuzheng-bench-") as tmp:
         var_dir = Path(tmp)
         inst = Installation(var_dir=var_dir, env=installation_env(var_dir))
         started = time.monotonic()
+        if (REPO_ROOT / "src" / Path(*KEYS_MODULE.split("."))).with_suffix(".py").exists():
+            inst.python("-m", KEYS_MODULE, "init", str(inst.keys_dir))
         inst.manage("migrate", "--no-input")
         inst.manage("collectstatic", "--no-input", "-v0")
         if demo:
