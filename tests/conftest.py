@@ -23,6 +23,33 @@ def _keys():
     keys.forget()
 
 
+@pytest.fixture(autouse=True)
+def _login_controls(monkeypatch):
+    """identity.login in tests: a test client's ``login()`` / ``force_login()`` stands for a
+    complete sign-in, second factor included (tests of the second factor use the real pages),
+    and the per-address rate-limit counters start at zero in every test."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from shuzheng.foundation.identity.login.testing import fully_signed_in
+
+    plain_login, plain_force_login = Client.login, Client.force_login
+
+    def login(self, **credentials):
+        done = plain_login(self, **credentials)
+        if done:
+            fully_signed_in(self)
+        return done
+
+    def force_login(self, user, backend=None):
+        plain_force_login(self, user, backend)
+        fully_signed_in(self)
+
+    monkeypatch.setattr(Client, "login", login)
+    monkeypatch.setattr(Client, "force_login", force_login)
+    cache.clear()
+
+
 class Tree:
     """A small Zhuhai: city → 香洲区 → 拱北街道 → 夏湾社区; 斗门区 → 井岸镇; one department."""
 

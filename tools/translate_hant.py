@@ -17,8 +17,19 @@ OVERRIDES = {
 }
 
 
+# Applied inside longer strings too (e.g. "取消并退出登录").
+PHRASES = {"登錄": "登入"}
+
+
 def main() -> None:
-    convert = opencc.OpenCC("s2t").convert
+    s2t = opencc.OpenCC("s2t").convert
+
+    def convert(text: str) -> str:
+        text = s2t(text)
+        for old, new in PHRASES.items():
+            text = text.replace(old, new)
+        return text
+
     catalogue = polib.pofile(str(PO))
     for entry in catalogue:
         if entry.msgid_plural:

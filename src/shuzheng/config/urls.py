@@ -10,7 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("shuzheng.foundation.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("shuzheng.foundation.identity.login.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("workbench/audit/", include("shuzheng.foundation.trust.urls")),
     path("", include("shuzheng.foundation.web.urls")),
 ]
 

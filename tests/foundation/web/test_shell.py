@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from shuzheng.foundation.identity.login.testing import totp_code
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,9 +122,13 @@ def test_login_sends_staff_to_the_workbench_and_citizens_to_their_page(
     client, tree, make_staff, django_user_model
 ):
     user = make_staff(tree.xiangzhou, "window-clerk")
+    device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
     response = client.post(
         "/accounts/login/", {"username": user.username, "password": "Zhuhai@2026x"}, follow=True
     )
+    second_factor = response.redirect_chain[-1][0]  # staff: password, then the TOTP code
+    assert second_factor.startswith("/accounts/second-factor/")
+    response = client.post(second_factor, {"code": totp_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == "/workbench/"
     client.logout()
     django_user_model.objects.create_user("citizen", password="Zhuhai@2026x")

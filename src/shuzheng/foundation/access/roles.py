@@ -37,6 +37,7 @@ BUILTIN_ROLES = [
             "identity.register_enterprise",
             "identity.view_person",
             "identity.view_enterprise",
+            "identity.reveal_pii",
         ],
         _("政务服务大厅窗口：登记申请人、受理申请"),
     ),

@@ -1,6 +1,5 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from shuzheng.foundation.access.api import GrantViewSet, RoleViewSet
@@ -11,6 +10,7 @@ from shuzheng.foundation.identity.api import (
     PersonViewSet,
     StaffViewSet,
 )
+from shuzheng.foundation.identity.login.api import ObtainTokenView
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -23,7 +23,7 @@ router.register("me", MeView, basename="me")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

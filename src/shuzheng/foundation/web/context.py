@@ -13,6 +13,7 @@ WORKBENCH_NAV = [
     ("web:staff-list", _("通讯录"), "identity.view_staff"),
     ("web:org-tree", _("组织机构"), "web.use_workbench"),
     ("web:grant-list", _("角色授权"), "access.grant_role"),
+    ("trust:audit", _("审计记录"), "audit.view"),
 ]
 
 
