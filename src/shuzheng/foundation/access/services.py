@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from shuzheng.foundation import access
 from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.identity.services import field_error
+from shuzheng.foundation.trust import audit
 
 
 @transaction.atomic
@@ -51,6 +52,17 @@ def grant_role(actor, *, user, role: Role, organisation) -> RoleGrant:
         organisation=organisation,
         granted_by=None if actor is access.SYSTEM else actor,
     )
+    audit.record(
+        actor,
+        "access.role.grant",
+        grant,
+        details={
+            "user": user.username,
+            "role": role.code,
+            "organisation": organisation.pk,
+            "triad": role.triad,
+        },
+    )
     access.forget(user)
     return grant
 
@@ -65,5 +77,15 @@ def revoke_role(actor, grant: RoleGrant) -> RoleGrant:
         grant.revoked_at = timezone.now()
         grant.revoked_by = None if actor is access.SYSTEM else actor
         grant.save(update_fields=["revoked_at", "revoked_by"])
+        audit.record(
+            actor,
+            "access.role.revoke",
+            grant,
+            details={
+                "user": grant.user.username,
+                "role": grant.role.code,
+                "organisation": grant.organisation_id,
+            },
+        )
         access.forget(grant.user)
     return grant

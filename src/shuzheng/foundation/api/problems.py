@@ -85,6 +85,9 @@ def _field_errors(details, prefix: str = "") -> list[dict]:
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if isinstance(exc, DjangoPermissionDenied | exceptions.PermissionDenied):
+        audit_refusal(request, exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -92,7 +95,6 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
-    request = context.get("request")
     instance = request.get_full_path() if request is not None else ""
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
@@ -121,6 +123,25 @@ def exception_handler(exc, context):
         status=response.status_code,
         headers=_keep_headers(response),
         content_type=PROBLEM_JSON,
+    )
+
+
+def audit_refusal(request, exc) -> None:
+    """A refused attempt to change something is itself an audit record (等保: 安全审计)."""
+    if request is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if getattr(exc, "audited", False):  # the service recorded it with more detail
+        return
+    from shuzheng.foundation.trust import audit
+
+    user = getattr(request, "user", None)
+    audit.record_outside(
+        user,
+        "access.denied",
+        None,
+        result="denied",
+        details={"method": request.method, "path": request.path[:200]},
+        request=request,
     )
 
 

@@ -22,7 +22,7 @@ from shuzheng.foundation.identity.models import (
     StaffProfile,
     User,
 )
-from shuzheng.foundation.trust import pii
+from shuzheng.foundation.trust import audit, pii
 
 
 def field_error(field: str, message, code: str) -> ValidationError:
@@ -106,6 +106,12 @@ def create_organisation(
     org.save()
     org.path = f"{parent.path if parent else ''}{org.pk}/"
     org.save(update_fields=["path"])
+    audit.record(
+        actor,
+        "identity.organisation.create",
+        org,
+        details={"parent": parent.pk if parent else None, "kind": kind},
+    )
     return org
 
 
@@ -125,7 +131,18 @@ def register_person(
     same = pii.lookup(NaturalPerson, "id_number", clean["id_number"])
     if NaturalPerson.objects.filter(same, id_type=id_type).exists():
         raise field_error("id_number", _("该证件号码已登记"), "duplicate")
-    return NaturalPerson.objects.create(id_type=id_type, user=user, **clean)
+    person = NaturalPerson.objects.create(id_type=id_type, user=user, **clean)
+    audit.record(
+        actor,
+        "identity.person.register",
+        person,
+        details={
+            "id_type": id_type,
+            "has_login": user is not None,
+            "has_mobile": bool(clean["mobile"]),
+        },
+    )
+    return person
 
 
 @transaction.atomic
@@ -167,6 +184,16 @@ def register_enterprise(
             scopes=delegable_scopes(),
             granted_by=None if actor is access.SYSTEM else actor,
         )
+    audit.record(
+        actor,
+        "identity.enterprise.register",
+        enterprise,
+        details={
+            "registry": registry,
+            "registration_number": number,
+            "legal_person": legal_person.pk if legal_person else None,
+        },
+    )
     return enterprise
 
 
@@ -206,7 +233,7 @@ def authorise_agent(
         raise ValidationError({"valid_until": _("授权截止日不能早于今天")})
     try:
         with transaction.atomic():
-            return EnterpriseAgent.objects.create(
+            agency = EnterpriseAgent.objects.create(
                 enterprise=enterprise,
                 person=person,
                 scopes=sorted(set(scopes)),
@@ -217,6 +244,18 @@ def authorise_agent(
         raise field_error(
             "person", _("此人已是该企业的经办人，请先撤销原授权"), "duplicate"
         ) from None
+    audit.record(
+        actor,
+        "identity.agent.authorise",
+        agency,
+        details={
+            "enterprise": enterprise.pk,
+            "person": person.pk,
+            "scopes": agency.scopes,
+            "valid_until": valid_until,
+        },
+    )
+    return agency
 
 
 @transaction.atomic
@@ -228,6 +267,12 @@ def revoke_agent(actor, agency: EnterpriseAgent) -> EnterpriseAgent:
     if agency.revoked_at is None:
         agency.revoked_at = timezone.now()
         agency.save(update_fields=["revoked_at"])
+        audit.record(
+            actor,
+            "identity.agent.revoke",
+            agency,
+            details={"enterprise": agency.enterprise_id, "person": agency.person_id},
+        )
     return agency
 
 
@@ -267,26 +312,32 @@ def create_staff(
     else:
         user.set_unusable_password()
     user.save()
-    return StaffProfile.objects.create(
+    profile = StaffProfile.objects.create(
         user=user,
         organisation=organisation,
         position=position,
         employee_no=employee_no or None,
         office_phone=office_phone,
     )
+    audit.record(
+        actor,
+        "identity.staff.create",
+        profile,
+        details={"username": user.username, "organisation": organisation.pk},
+    )
+    return profile
 
 
 def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) -> dict:
     """查看完整证件号码: only for a role that holds the reveal capability (or the person
     themselves), with a stated purpose; every reveal — and every refused one — is audited."""
-    from shuzheng.foundation.trust import audit
-
     reason = (reason or "").strip()
     if not reason:
         raise field_error("reason", _("请说明查看完整信息的事由"), "required")
     try:
         access.check(actor, person, "identity.reveal_pii")
-    except PermissionDenied:
+    except PermissionDenied as refused:
+        refused.audited = True  # the generic refusal record would say less
         audit.record_outside(
             actor,
             "identity.person.reveal",

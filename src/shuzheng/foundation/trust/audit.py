@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from shuzheng.foundation import access
 from shuzheng.foundation.trust import gm, keys
+from shuzheng.foundation.trust.context import current_request
 from shuzheng.foundation.trust.models import (
     AuditAnchor,
     AuditPurge,
@@ -297,6 +298,8 @@ def _target(target) -> tuple[str, str]:
 def _client(request, channel: str | None) -> tuple[str, str, str]:
     """(client IP, user agent, channel), cached on the request. The IP is REMOTE_ADDR:
     behind a reverse proxy the proxy sets it (real-ip); X-Forwarded-For is not trusted."""
+    if request is None:
+        request = current_request()  # a service called from a view: its request
     if request is None:
         return "", "", channel or Channel.SYSTEM
     cached = request.__dict__.get(_CLIENT_ATTR)

@@ -15,7 +15,7 @@ from shuzheng.foundation import access
 from shuzheng.foundation.access import selectors as access_selectors
 from shuzheng.foundation.access import services as access_services
 from shuzheng.foundation.access.models import Role, RoleGrant
-from shuzheng.foundation.api.problems import django_problem_response
+from shuzheng.foundation.api.problems import audit_refusal, django_problem_response
 from shuzheng.foundation.identity import selectors
 from shuzheng.foundation.identity.models import Organisation, OrgKind, StaffProfile, User
 from shuzheng.foundation.identity.validators import mask_id_number, mask_mobile
@@ -276,6 +276,7 @@ def handler500(request):
 
 
 def handler403(request, exception=None):
+    audit_refusal(request, exception)
     return render(
         request,
         "web/error.html",

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from shuzheng.foundation.identity import demo
+from shuzheng.foundation.trust import audit
 
 
 class Command(BaseCommand):
@@ -11,6 +12,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo.load_organisations()
         created = demo.load_accounts()
+        anchor = audit.seal_anchor()  # the demo's own history, sealed like any other
+        if anchor is not None:
+            self.stdout.write(f"Audit trail sealed up to record {anchor.head_seq}.")
         from shuzheng.foundation.identity.models import Organisation
 
         self.stdout.write(
