@@ -51,6 +51,12 @@ INSTALLED_APPS = [
     "shuzheng.foundation.identity",
     "shuzheng.foundation.access",
     "shuzheng.foundation.trust",
+    "shuzheng.foundation.workflow",
+    "shuzheng.foundation.workflow.calendar",
+    "shuzheng.foundation.events",
+    "shuzheng.foundation.events.notifications",
+    "shuzheng.foundation.search",
+    "shuzheng.foundation.files",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "shuzheng.foundation.identity.login",
@@ -257,3 +263,16 @@ SECURE_HSTS_SECONDS = env.int(
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- work calendar (Foundation III: workflow.calendar) --------------------------------------
+
+# --- workflow (Foundation III: workflow) ----------------------------------------------------
+
+# --- events and jobs (Foundation III: events) -----------------------------------------------
+
+# --- notifications (Foundation III: events.notifications) -----------------------------------
+
+# --- search (Foundation III: search) --------------------------------------------------------
+
+# --- files (Foundation III: files) ----------------------------------------------------------
+

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchConfig(AppConfig):
+    name = "shuzheng.foundation.search"
+    label = "search"
+    verbose_name = _("全文检索")
