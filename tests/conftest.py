@@ -50,6 +50,16 @@ def _login_controls(monkeypatch):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():
+    """A year cached in one test must not outlive that test's rollback."""
+    from shuzheng.foundation.workflow.calendar import calendar
+
+    calendar.clear_cache()
+    yield
+    calendar.clear_cache()
+
+
 class Tree:
     """A small Zhuhai: city → 香洲区 → 拱北街道 → 夏湾社区; 斗门区 → 井岸镇; one department."""
 

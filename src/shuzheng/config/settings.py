@@ -265,14 +265,135 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- work calendar (Foundation III: workflow.calendar) --------------------------------------
+# China's working days (法定节假日, 调休, admin closures) for deadlines; see
+# shuzheng.foundation.workflow.calendar. Office hours bound a working day: a deadline in working
+# days ends at WORK_DAY_END of its last day, working hours count only between the two.
+WORK_CALENDAR_TIME_ZONE = env.str("WORK_CALENDAR_TIME_ZONE", default="Asia/Shanghai")
+WORK_DAY_START = env.str("WORK_DAY_START", default="09:00")
+WORK_DAY_END = env.str("WORK_DAY_END", default="18:00")
+# Each process caches the calendar per year; an edit is seen at once by the process that made
+# it and by the others within this many seconds.
+WORK_CALENDAR_CACHE_SECONDS = env.int("WORK_CALENDAR_CACHE_SECONDS", default=300)
+if not (
+    len(WORK_DAY_START) == len(WORK_DAY_END) == 5
+    and "00:00" <= WORK_DAY_START < WORK_DAY_END <= "23:59"
+):
+    raise ImproperlyConfigured("WORK_DAY_START / WORK_DAY_END must be HH:MM with start < end")
 
 # --- workflow (Foundation III: workflow) ----------------------------------------------------
+# Lead time before a deadline at which the SLA sweep emits "approaching" (once per instance).
+WORKFLOW_APPROACHING_HOURS = env.int("WORKFLOW_APPROACHING_HOURS", default=24)
+# How often the SLA sweep runs (a periodic job).
+WORKFLOW_SLA_SWEEP_MINUTES = env.int("WORKFLOW_SLA_SWEEP_MINUTES", default=5)
 
 # --- events and jobs (Foundation III: events) -----------------------------------------------
+# Embedded (default): events are delivered in-process right after the commit, retries by
+# `manage.py events deliver --loop` or the periodic job; jobs run in-process (huey immediate
+# mode, delayed/periodic ones by the embedded scheduler). Distributed: EVENTS_BACKEND=nats
+# with `manage.py events relay` + `manage.py events worker`; JOBS_BACKEND=redis with
+# `manage.py jobs worker`. See docs/operations.md.
+EVENTS_BACKEND = env.str("EVENTS_BACKEND", default="inprocess")
+if EVENTS_BACKEND not in ("inprocess", "nats"):
+    raise ImproperlyConfigured("EVENTS_BACKEND must be 'inprocess' or 'nats'")
+EVENTS_DELIVER_ON_COMMIT = env.bool("EVENTS_DELIVER_ON_COMMIT", default=True)
+EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=8)
+EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=10.0)
+EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=3600.0)
+EVENTS_SWEEP_MINUTES = env.int("EVENTS_SWEEP_MINUTES", default=1)
+NATS_URL = env.str("NATS_URL", default="nats://127.0.0.1:4222")
+EVENTS_NATS_STREAM = env.str("EVENTS_NATS_STREAM", default="SHUZHENG_EVENTS")
+EVENTS_NATS_SUBJECT_PREFIX = env.str("EVENTS_NATS_SUBJECT_PREFIX", default="shuzheng.events")
+EVENTS_NATS_DURABLE = env.str("EVENTS_NATS_DURABLE", default="shuzheng-handlers")
+EVENTS_NATS_ACK_WAIT = env.float("EVENTS_NATS_ACK_WAIT", default=60.0)
+EVENTS_NATS_DUPLICATE_WINDOW = env.float("EVENTS_NATS_DUPLICATE_WINDOW", default=120.0)
+EVENTS_NATS_MAX_AGE_DAYS = env.float("EVENTS_NATS_MAX_AGE_DAYS", default=7.0)
+EVENTS_RELAY_POLL_SECONDS = env.float("EVENTS_RELAY_POLL_SECONDS", default=0.1)
+if EVENTS_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("EVENTS_MAX_ATTEMPTS must be at least 1")
+JOBS_BACKEND = env.str("JOBS_BACKEND", default="inprocess")
+if JOBS_BACKEND not in ("inprocess", "redis"):
+    raise ImproperlyConfigured("JOBS_BACKEND must be 'inprocess' or 'redis'")
+JOBS_QUEUE_NAME = env.str("JOBS_QUEUE_NAME", default="shuzheng")
+JOBS_WORKERS = env.int("JOBS_WORKERS", default=2)
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # --- notifications (Foundation III: events.notifications) -----------------------------------
+# Inbox always; email and SMS per the user's preferences, sent by background jobs with retries.
+# EMAIL_BACKEND is Django's own setting: console by default (demo), SMTP in production
+# ("django.core.mail.backends.smtp.EmailBackend" with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+NOTIFICATIONS_FROM_EMAIL = env.str("NOTIFICATIONS_FROM_EMAIL", default="noreply@shuzheng.local")
+# Prefixed to message links in emails ("" keeps them relative).
+NOTIFICATIONS_BASE_URL = env.str("NOTIFICATIONS_BASE_URL", default="")
+# A dotted path to a class with send(phone_e164, text) -> provider message id (see
+# shuzheng.foundation.events.notifications.sms); the demo ones print or append JSON lines
+# with the number masked.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND", default="shuzheng.foundation.events.notifications.sms.ConsoleSmsBackend"
+)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms" / "outbox.jsonl"))
+NOTIFICATIONS_SEND_RETRIES = env.int("NOTIFICATIONS_SEND_RETRIES", default=3)
+NOTIFICATIONS_RETRY_SECONDS = env.int("NOTIFICATIONS_RETRY_SECONDS", default=60)
+NOTIFICATIONS_STALE_MINUTES = env.int("NOTIFICATIONS_STALE_MINUTES", default=60)
+# A send to at least this many recipients at once is written to the audit trail.
+NOTIFICATIONS_AUDIT_MIN_RECIPIENTS = env.int("NOTIFICATIONS_AUDIT_MIN_RECIPIENTS", default=20)
 
 # --- search (Foundation III: search) --------------------------------------------------------
+# The index is SQLite FTS5 or PostgreSQL full text, chosen by the database (no setting). Synonym
+# groups are edited in admin; other processes see an edit within this many seconds.
+SEARCH_SYNONYM_TTL_SECONDS = env.int("SEARCH_SYNONYM_TTL_SECONDS", default=60)
 
 # --- files (Foundation III: files) ----------------------------------------------------------
-
+# Uploads go to their own storage, never served by URL: local files under MEDIA_ROOT/files in
+# embedded mode, an S3-compatible bucket (django-storages, `pip install .[s3]`) with
+# FILES_STORAGE=s3. S3 credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY environment variables, an instance role) and are not copied here.
+FILES_STORAGE = env.str("FILES_STORAGE", default="local")
+if FILES_STORAGE == "local":
+    STORAGES["files"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(MEDIA_ROOT / "files"),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+elif FILES_STORAGE == "s3":
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("FILES_S3_PREFIX", default="files"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"FILES_STORAGE={FILES_STORAGE!r}: use 'local' or 's3'")
+# Virus scanning: a dotted path to scan(path) that raises files.scanning.Infected. The
+# default scans nothing; "shuzheng.foundation.files.scanning.clamd_scan" uses ClamAV.
+FILES_SCANNER = env.str("FILES_SCANNER", default="shuzheng.foundation.files.scanning.no_scan")
+FILES_CLAMD_SOCKET = env.str("FILES_CLAMD_SOCKET", default="")
+FILES_CLAMD_ADDRESS = env.str("FILES_CLAMD_ADDRESS", default="127.0.0.1:3310")
+FILES_CLAMD_TIMEOUT = env.int("FILES_CLAMD_TIMEOUT", default=30)
+# ZIP-based uploads (ZIP, DOCX, XLSX, OFD) are walked with these limits (zip bombs).
+FILES_ARCHIVE_MAX_UNCOMPRESSED = env.int("FILES_ARCHIVE_MAX_UNCOMPRESSED", default=512 * 2**20)
+FILES_ARCHIVE_MAX_RATIO = env.int("FILES_ARCHIVE_MAX_RATIO", default=100)
+FILES_ARCHIVE_MAX_ENTRIES = env.int("FILES_ARCHIVE_MAX_ENTRIES", default=2000)
+# Discarded files keep their bytes this long before `manage.py files purge` removes them.
+FILES_DELETED_GRACE_DAYS = env.int("FILES_DELETED_GRACE_DAYS", default=30)
+# Where uploads are copied while being checked (default: the system's temporary folder).
+FILES_TEMP_DIR = env.str("FILES_TEMP_DIR", default="") or None

@@ -4,3 +4,10 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuzheng.config.settings")
 application = get_wsgi_application()
+
+# Embedded mode has no worker process: each web process runs the scheduler of periodic and
+# delayed jobs (outbox sweep, audit anchor sealing, SLA checks) in a daemon thread. The jobs
+# are idempotent, so several web processes running it is harmless. Distributed mode: no-op.
+from shuzheng.foundation.events import jobs  # noqa: E402
+
+jobs.start_embedded_scheduler()

@@ -214,3 +214,14 @@ def test_unregistered_capability_is_a_programming_error(tree, make_staff):
     user = make_staff(tree.city, "ops-operator")
     with pytest.raises(LookupError):
         selectors.access.scope(user, StaffProfile.objects.all(), "no.such_capability")
+
+
+def test_user_rows_are_scoped_by_ownership_and_org(tree, make_staff):
+    from shuzheng.foundation.identity.models import User
+
+    officer = make_staff(tree.xiangzhou, "department-head")
+    inside = make_staff(tree.gongbei)
+    outside = make_staff(tree.jingan)
+    seen = set(access.scope(officer, User.objects.all(), "identity.view_staff"))
+    assert officer in seen and inside in seen and outside not in seen
+    assert list(access.scope(outside, User.objects.all(), "identity.view_staff")) == [outside]

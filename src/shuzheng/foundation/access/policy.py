@@ -128,7 +128,7 @@ def scope(user, queryset: QuerySet, perm: str) -> QuerySet:
     if paths:
         allowed |= _org_condition(rule, paths)
     if cap.self_service and rule.owner:
-        allowed |= Q(**{rule.owner: user})
+        allowed |= Q(**{rule.owner: user.pk})  # pk works for FK paths and for "pk"
     enterprises = facts["enterprises"].get(perm) if cap.delegable else None
     if enterprises and rule.enterprise:
         field = "pk" if rule.enterprise == "self" else rule.enterprise

@@ -20,9 +20,17 @@ HEADER = "Idempotency-Key"
 
 
 def _fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
-    raw = f"{request.method} {request.path}\n{body}".encode()
-    return hashlib.sha256(raw).hexdigest()
+    """Method, path and body; uploaded files count by their bytes, not just their names."""
+    fields = {k: v for k, v in request.data.items() if k not in request.FILES}
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode())
+    for name in sorted(request.FILES):
+        for upload in request.FILES.getlist(name):
+            digest.update(f"\n{name}:{upload.name}:{upload.size}:".encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
 
 
 def idempotent(create):

@@ -88,6 +88,8 @@ def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, DjangoPermissionDenied | exceptions.PermissionDenied):
         audit_refusal(request, exc)
+    if getattr(exc, "http_status", None) == status.HTTP_409_CONFLICT:
+        exc = Conflict(str(exc))  # a domain conflict, e.g. a lost optimistic-lock race
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

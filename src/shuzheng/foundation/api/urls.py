@@ -11,6 +11,7 @@ from shuzheng.foundation.identity.api import (
     StaffViewSet,
 )
 from shuzheng.foundation.identity.login.api import ObtainTokenView
+from shuzheng.foundation.workflow.api import InstanceViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -20,8 +21,10 @@ router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("roles", RoleViewSet, basename="role")
 router.register("role-grants", GrantViewSet, basename="role-grant")
 router.register("me", MeView, basename="me")
+router.register("workflow/instances", InstanceViewSet, basename="workflow-instance")
 
 urlpatterns = [
+    path("v1/files/", include("shuzheng.foundation.files.urls")),
     path("v1/", include(router.urls)),
     path("v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,7 +5,7 @@ import contextlib
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from shuzheng.foundation import access
+from shuzheng.foundation import access, search
 from shuzheng.foundation.identity import validators
 from shuzheng.foundation.identity.models import (
     Enterprise,
@@ -47,8 +47,12 @@ def staff(user, *, q=None, organisation=None):
     if organisation is not None:
         rows = rows.filter(organisation__path__startswith=organisation.path)
     if q:
+        # The search index adds pinyin (zhangsan, zs), Traditional characters and homophone
+        # misspellings; icontains keeps rows findable before they are indexed. Both paths
+        # stay inside ``rows``, which access.scope has already narrowed.
         rows = rows.filter(
-            Q(user__display_name__icontains=q)
+            Q(pk__in=search.ids(user, StaffProfile, q))
+            | Q(user__display_name__icontains=q)
             | Q(user__username__icontains=q)
             | Q(position__icontains=q)
             | Q(organisation__name__icontains=q)

@@ -1,6 +1,10 @@
 """``manage.py demo``: load the Zhuhai demo data and print the demo accounts (idempotent)."""
 
+from io import StringIO
+
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from shuzheng.foundation.identity import demo
 from shuzheng.foundation.trust import audit
@@ -10,6 +14,13 @@ class Command(BaseCommand):
     help = "Load the Zhuhai demo organisations and one account per role, then list them."
 
     def handle(self, *args, **options):
+        this_year = timezone.localdate().year
+        call_command(
+            "seedcalendar",
+            "--years",
+            *[str(y) for y in range(2024, this_year + 2)],
+            stdout=self.stdout if options["verbosity"] > 1 else StringIO(),
+        )
         demo.load_organisations()
         created = demo.load_accounts()
         anchor = audit.seal_anchor()  # the demo's own history, sealed like any other
