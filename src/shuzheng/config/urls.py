@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("shuzheng.foundation.identity.login.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("workbench/audit/", include("shuzheng.foundation.trust.urls")),
+    path("", include("shuzheng.foundation.events.notifications.urls")),
     path("", include("shuzheng.foundation.web.urls")),
 ]
 

@@ -105,7 +105,12 @@ def test_the_sweep_runs_as_a_periodic_job_every_five_minutes():
     from shuzheng.foundation.events import jobs
 
     start = dt.datetime(2026, 3, 2, 8, 0)
-    runs = [m for m in range(30)
-            if any(job.name == "workflow.check_deadlines"
-                   for job in jobs.huey.read_periodic(start + dt.timedelta(minutes=m)))]
+    runs = [
+        m
+        for m in range(30)
+        if any(
+            job.name == "workflow.check_deadlines"
+            for job in jobs.huey.read_periodic(start + dt.timedelta(minutes=m))
+        )
+    ]
     assert runs == [0, 5, 10, 15, 20, 25]

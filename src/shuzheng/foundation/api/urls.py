@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from shuzheng.foundation.access.api import GrantViewSet, RoleViewSet
+from shuzheng.foundation.events.notifications.api import MessageViewSet
 from shuzheng.foundation.identity.api import (
     EnterpriseViewSet,
     MeView,
@@ -22,6 +23,7 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("role-grants", GrantViewSet, basename="role-grant")
 router.register("me", MeView, basename="me")
 router.register("workflow/instances", InstanceViewSet, basename="workflow-instance")
+router.register("messages", MessageViewSet, basename="message")
 
 urlpatterns = [
     path("v1/files/", include("shuzheng.foundation.files.urls")),

@@ -1,7 +1,7 @@
 """What every page's shell needs: the navigation the user may use, care mode, languages."""
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation import access
@@ -14,6 +14,7 @@ WORKBENCH_NAV = [
     ("web:org-tree", _("组织机构"), "web.use_workbench"),
     ("web:grant-list", _("角色授权"), "access.grant_role"),
     ("trust:audit", _("审计记录"), "audit.view"),
+    ("notifications:workbench-inbox", _("消息"), "web.use_workbench"),
 ]
 
 
@@ -26,10 +27,28 @@ def shell(request):
             for name, label, perm in WORKBENCH_NAV
             if access.holds(user, perm)
         ]
+    inbox_url, unread = _inbox(user)
     return {
+        "inbox_url": inbox_url,
+        "unread_messages": unread,
         "care_mode": request.COOKIES.get(CARE_COOKIE) == "1",
         "workbench_nav": nav,
         "can_workbench": bool(user and access.holds(user, "web.use_workbench")),
         "can_ops": bool(user and access.holds(user, "web.view_ops")),
         "shell_languages": settings.LANGUAGES,
     }
+
+
+def _inbox(user) -> tuple[str, int]:
+    """The badge beside the user's name: the inbox (the workbench one for staff) and how many
+    messages are unread; no badge while the notification pages are not mounted."""
+    if user is None or not user.is_authenticated:
+        return "", 0
+    from shuzheng.foundation.events.notifications.selectors import unread_count
+
+    name = "notifications:workbench-inbox" if access.holds(user, "web.use_workbench") else None
+    try:
+        url = reverse(name or "notifications:inbox")
+    except NoReverseMatch:
+        return "", 0
+    return url, unread_count(user)
