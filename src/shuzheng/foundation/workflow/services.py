@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shuzheng.foundation import access
 from shuzheng.foundation.access.registry import CAPABILITIES
@@ -181,7 +182,7 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
             % {
                 "state": spec.label(instance.state),
                 "label": t.label,
-                "sources": "、".join(spec.label(s) for s in t.sources),
+                "sources": pgettext("list separator", "、").join(spec.label(s) for s in t.sources),
             },
             code="not_allowed_from_state",
         )
