@@ -12,23 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from shuzheng.foundation import access
 from shuzheng.foundation.events import services
 from shuzheng.foundation.events.models import Delivery, DeliveryStatus, OutboxEvent
+from shuzheng.foundation.web.admin_site import ReadOnlyAdmin
 
 
-class ReadOnlyOutboxAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return access.holds(request.user, "system.configure")
-
-    def has_module_permission(self, request):
-        return access.holds(request.user, "system.configure")
+class ReadOnlyOutboxAdmin(ReadOnlyAdmin):
+    """Outbox events and deliveries: for the system administrator, never edited by hand."""
 
 
 class DeliveryInline(admin.TabularInline):

@@ -13,23 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from shuzheng.foundation import access
 from shuzheng.foundation.trust import audit
 from shuzheng.foundation.trust.models import AuditAnchor, AuditPurge, AuditRecord
+from shuzheng.foundation.web.admin_site import ReadOnlyAdmin
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class ReadOnlyAuditAdmin(ReadOnlyAdmin):
+    """三员: audit records answer only to the audit administrator, even in the admin."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return access.holds(request.user, "audit.view")
-
-    def has_module_permission(self, request):
-        return access.holds(request.user, "audit.view")
+    view_capability = "audit.view"
 
 
 @admin.register(AuditRecord)

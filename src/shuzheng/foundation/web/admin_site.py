@@ -1,5 +1,6 @@
 """The Django admin is the system administrator's configuration tool (三员: 系统管理员)."""
 
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation import access
@@ -19,3 +20,25 @@ def restrict_admin_site(site) -> None:
         )
 
     site.has_permission = has_permission
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record kept by the platform itself (audit, outbox, deliveries): shown, never edited
+    in the admin, and only to holders of ``view_capability``."""
+
+    view_capability = "system.configure"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return access.holds(request.user, self.view_capability)
+
+    def has_module_permission(self, request):
+        return access.holds(request.user, self.view_capability)

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation import access
 from shuzheng.foundation.events.notifications.models import Delivery
+from shuzheng.foundation.web.admin_site import ReadOnlyAdmin
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["pk", "event_type", "channel", "status", "destination", "attempts", "sent_at"]
     list_filter = ["channel", "status"]
     fields = [
@@ -33,18 +34,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         rows = super().get_queryset(request).select_related("message")
         return access.scope(request.user, rows, "system.configure")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return access.holds(request.user, "system.configure")
-
-    def has_module_permission(self, request):
-        return access.holds(request.user, "system.configure")
