@@ -365,7 +365,9 @@ def test_the_handler_is_idempotent_by_event_id(resolver, django_capture_on_commi
 
 def test_patterns_match_segments_and_the_most_specific_wins():
     assert registry.matches("workflow.*.overdue", "workflow.case.overdue")
-    assert not registry.matches("workflow.*.overdue", "workflow.case.sub.overdue")
+    # workflow codes contain dots: * covers one or more segments
+    assert registry.matches("workflow.*.overdue", "workflow.services.case.overdue")
+    assert not registry.matches("workflow.*.overdue", "workflow.overdue")
     assert registry.matches("workflow.*", "workflow.case.overdue")
     assert not registry.matches("workflow.*", "workflow")
     assert registry.matches("*", "anything.at.all")

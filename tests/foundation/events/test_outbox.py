@@ -207,3 +207,53 @@ def test_the_deliver_command_sweeps_what_is_due(subscribed, settings):
     assert seen == []
     call_command("events", "deliver")
     assert seen == [event_id]
+
+
+@pytest.mark.parametrize(
+    "pattern,event_type,expected",
+    [
+        ("workflow.*.overdue", "workflow.case.overdue", True),
+        ("workflow.*.overdue", "workflow.case.accept", False),
+        ("workflow.*.overdue", "workflow.services.case.overdue", True),  # codes contain dots
+        ("workflow.*.overdue", "workflow.overdue", False),
+        ("workflow.*", "workflow.case.accept", True),
+        ("workflow.*", "workflowx.case", False),
+        ("services.case.accepted", "services.case.accepted", True),
+        ("*", "anything.at.all", True),
+    ],
+)
+def test_subscription_patterns(pattern, event_type, expected):
+    from shuzheng.foundation.events.registry import Subscription
+
+    assert Subscription(pattern, print, "t.x").matches(event_type) is expected
+
+
+def test_a_transition_event_without_a_subscriber_creates_no_delivery():
+    from shuzheng.foundation.events.registry import handlers_for
+
+    assert not [
+        s
+        for s in handlers_for("workflow.demo.review.accept")
+        if s.name.startswith("notifications.")
+    ]
+    assert [
+        s.name
+        for s in handlers_for("workflow.demo.review.overdue")
+        if s.name.startswith("notifications.")
+    ] == ["notifications.workflow_sla_overdue"]
+
+
+@pytest.mark.django_db
+def test_an_event_nobody_listens_to_is_recorded_delivered_without_dispatch(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import transaction
+
+    from shuzheng.foundation import events
+    from shuzheng.foundation.events.models import Delivery, OutboxEvent
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        event_id = events.publish("tests.nobody.listens", {"n": 1})
+    row = OutboxEvent.objects.get(pk=event_id)
+    assert row.delivered_at is not None
+    assert not callbacks and not Delivery.objects.filter(event_id=event_id).exists()

@@ -116,10 +116,20 @@ def publish(type: str, payload: dict, *, key: str | None = None) -> uuid.UUID:  
     if len(key) > 150:
         raise ValueError("event key exceeds 150 characters")
     now = timezone.now()
+    # Embedded mode knows every subscriber in this process: an event nobody listens to is
+    # recorded as already delivered, and costs no after-commit dispatch. (Distributed mode
+    # always relays: workers may run other code.)
+    inprocess = backend() == "inprocess"
+    unheard = inprocess and not registry.handlers_for(type)
     row = OutboxEvent.objects.create(
-        type=type, key=key, payload=json.loads(text), created_at=now, available_at=now
+        type=type,
+        key=key,
+        payload=json.loads(text),
+        created_at=now,
+        available_at=now,
+        delivered_at=now if unheard else None,
     )
-    if backend() == "inprocess" and getattr(settings, "EVENTS_DELIVER_ON_COMMIT", True):
+    if inprocess and not unheard and getattr(settings, "EVENTS_DELIVER_ON_COMMIT", True):
         transaction.on_commit(lambda: _deliver_after_commit(row.id))
     return row.id
 

@@ -7,6 +7,7 @@ bookkeeping is keyed on: keep it stable, and renaming a handler means it is a ne
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -24,11 +25,25 @@ class Subscription:
     name: str
 
     def matches(self, event_type: str) -> bool:
-        if self.pattern == "*":
-            return True
-        if self.pattern.endswith(".*"):
-            return event_type.startswith(self.pattern[:-1])
-        return event_type == self.pattern
+        return pattern_matches(self.pattern, event_type)
+
+
+def pattern_matches(pattern: str, event_type: str) -> bool:
+    """``*`` alone is every type; any other ``*`` stands for one or more whole segments —
+    workflow codes contain dots, so ``workflow.*.overdue`` must cover
+    ``workflow.services.case.overdue``."""
+    if pattern == "*":
+        return True
+    regex = _compiled(pattern)
+    return regex.fullmatch(event_type) is not None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern:
+    parts = [
+        r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*" if p == "*" else re.escape(p) for p in pattern.split(".")
+    ]
+    return re.compile(r"\.".join(parts))
 
 
 _lock = threading.Lock()
@@ -37,14 +52,16 @@ _subscriptions: dict[str, Subscription] = {}
 
 def subscribe(type_or_prefix: str, handler: Callable, *, name: str) -> Callable:
     """Run ``handler(event)`` for every event whose type is ``type_or_prefix`` — or, for a
-    pattern ending in ``.*`` (``"services.case.*"``), starts with it; ``"*"`` is every event.
+    pattern with ``*`` segments, matches it — each ``*`` is one or more segments
+    (``"services.case.*"``, ``"workflow.*.overdue"``); ``"*"`` is every event.
 
     ``name`` (dotted lower case, e.g. ``"notifications.case_accepted"``) identifies the
     handler's delivery state across processes and restarts. Subscribing the same name with
     the same handler again is a no-op; with another handler it is an error. Returns the
     handler, so it can be used as a decorator body.
     """
-    if type_or_prefix != "*" and not TYPE_PATTERN.match(type_or_prefix.removesuffix(".*") + ".x"):
+    probe = type_or_prefix.removesuffix(".*").replace(".*.", ".x.") + ".x"
+    if type_or_prefix != "*" and not TYPE_PATTERN.match(probe):
         raise ValueError(f"not an event type or prefix: {type_or_prefix!r}")
     if not _NAME.match(name) or len(name) > 150:
         raise ValueError(f"handler name must be a dotted lower-case code, got {name!r}")

@@ -219,8 +219,9 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
     if not updated:
         raise Conflict(_("该事项已被他人处理（状态已变化），请刷新后重试"))
     from_state = instance.state
-    instance.refresh_from_db()
-    seq = instance.history.count() + 1
+    instance.state, instance.revision, instance.updated_at = t.target, revision + 1, at
+    instance.clock, instance.due_at, instance.sla_state = clock, due_at, sla_state
+    seq = instance.revision + 1  # history: 1 = start, then one row per revision
     _history(
         instance,
         seq,

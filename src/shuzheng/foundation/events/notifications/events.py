@@ -40,4 +40,10 @@ def on_workflow_event(event) -> None:
 def subscribe_all() -> None:
     from shuzheng.foundation import events
 
-    events.subscribe("workflow.*", on_workflow_event, name="notifications.workflow_sla")
+    # Only the SLA events: ordinary transitions must not pay for a delivery they ignore.
+    events.subscribe(
+        "workflow.*.approaching", on_workflow_event, name="notifications.workflow_sla_approaching"
+    )
+    events.subscribe(
+        "workflow.*.overdue", on_workflow_event, name="notifications.workflow_sla_overdue"
+    )

@@ -7,8 +7,8 @@
   provides for its events (the services network knows who handles a case; the foundation
   does not). Without a resolver an event notifies nobody.
 
-Patterns: ``"workflow.case.overdue"`` (exact), ``"workflow.*.overdue"`` (``*`` in the middle is
-one segment), ``"workflow.*"`` (a trailing ``*`` is one or more segments), ``"*"`` (anything).
+Patterns: ``"workflow.case.overdue"`` (exact), ``"workflow.*.overdue"`` and ``"workflow.*"``
+(each ``*`` is one or more segments, as on the event bus), ``"*"`` (anything).
 The most specific match wins (most literal segments, then exact over a trailing ``*``).
 """
 
@@ -18,22 +18,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from shuzheng.foundation.events.registry import pattern_matches
+
 _lock = threading.Lock()
 
 
 def matches(pattern: str, event_type: str) -> bool:
-    """Whether ``event_type`` is covered by ``pattern`` (see the module docstring)."""
-    parts, segments = pattern.split("."), event_type.split(".")
-    if parts[-1] == "*":
-        head = parts[:-1]
-        if len(segments) <= len(head):
-            return False
-        segments = segments[: len(head)]
-    else:
-        head = parts
-        if len(segments) != len(head):
-            return False
-    return all(p == "*" or p == s for p, s in zip(head, segments, strict=True))
+    """Whether ``event_type`` is covered by ``pattern``: the event bus's own rule."""
+    return pattern_matches(pattern, event_type)
 
 
 def specificity(pattern: str) -> tuple[int, int]:
