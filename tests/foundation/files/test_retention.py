@@ -102,3 +102,20 @@ def test_orphan_blobs_are_swept_after_a_day_only(citizen, files_storage):
     report = services.purge(orphans=True)
     assert report.orphans == 1
     assert blobs(files_storage) == sorted([stored.storage_name, fresh])
+
+
+def test_retention_runs_as_periodic_jobs():
+    import datetime as dt
+
+    from shuzheng.foundation.events import jobs
+
+    def runs(name, days):
+        start = dt.datetime(2026, 3, 1, 0, 0)  # a Sunday (UTC)
+        return [
+            start + dt.timedelta(minutes=m)
+            for m in range(days * 24 * 60)
+            if any(j.name == name for j in jobs.huey.read_periodic(start + dt.timedelta(minutes=m)))
+        ]
+
+    assert len(runs("files.purge", 2)) == 2
+    assert len(runs("files.purge_orphans", 7)) == 1
