@@ -51,6 +51,23 @@ def _login_controls(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def files_storage(settings, tmp_path):
+    """Every test stores uploads in its own folder (never under var/), so "nothing stored"
+    can be counted on disk."""
+    root = tmp_path / "files"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    settings.FILES_TEMP_DIR = str(tmp_path / "tmp")
+    os.makedirs(settings.FILES_TEMP_DIR)
+    return root
+
+
+@pytest.fixture(autouse=True)
 def _fresh_work_calendar():
     """A year cached in one test must not outlive that test's rollback."""
     from shuzheng.foundation.workflow.calendar import calendar

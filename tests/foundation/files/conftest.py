@@ -62,22 +62,6 @@ def upload(data: bytes, name: str = "材料.pdf", content_type: str = "applicati
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
-@pytest.fixture(autouse=True)
-def files_storage(settings, tmp_path):
-    """Each test stores into its own folder, so 'nothing on disk' can be counted."""
-    root = tmp_path / "files"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "files": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root), "base_url": None},
-        },
-    }
-    settings.FILES_TEMP_DIR = str(tmp_path / "tmp")
-    os.makedirs(settings.FILES_TEMP_DIR)
-    return root
-
-
 def blobs(root) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 

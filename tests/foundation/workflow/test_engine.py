@@ -306,3 +306,21 @@ def test_twenty_concurrent_transitions_exactly_one_wins(tree, make_staff):
     assert outcomes.count("won") == 1 and outcomes.count("conflict") == 19
     instance.refresh_from_db()
     assert instance.revision == 1 and instance.history.count() == 2
+
+
+def test_attachments_must_be_files_the_actor_may_read(case, admin, django_user_model):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shuzheng.foundation.files import services as files
+
+    pdf = b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\ntrailer <<>>\n%%EOF\n"
+    mine = files.store(admin, "services.material", SimpleUploadedFile("意见.pdf", pdf))
+    other = django_user_model.objects.create_user("someone", password="x")
+    theirs = files.store(other, "services.material", SimpleUploadedFile("x.pdf", pdf))
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(admin, case, "accept", opinion="受理", attachments=[str(theirs.pk)])
+    assert refused.value.message_dict["attachments"]
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    workflow.transition(admin, case, "accept", opinion="受理", attachments=[str(mine.pk)])
+    assert case.history.order_by("-seq").first().attachments == [str(mine.pk)]

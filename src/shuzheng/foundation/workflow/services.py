@@ -196,6 +196,7 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
     }
     if missing:
         raise ValidationError(missing)
+    _check_attachments(actor, attachments)
     context = GuardContext(
         instance=instance, subject=subject, actor=actor, action=action, data=data
     )
@@ -248,6 +249,25 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
     )
     _publish(spec.code, action, instance, from_state, actor)
     return instance
+
+
+def _check_attachments(actor, attachments) -> None:
+    """Attachments are stored files (foundation.files) the actor may read, by id."""
+    from django.http import Http404
+
+    from shuzheng.foundation.files import selectors as files
+
+    for file_id in attachments:
+        try:
+            files.file_for(actor, file_id)
+        except Http404:
+            raise ValidationError(
+                {
+                    "attachments": ValidationError(
+                        _("附件 %(id)s 不存在或无权使用") % {"id": file_id}, code="attachment"
+                    )
+                }
+            ) from None
 
 
 def _apply_sla(instance, t, subject, at):
