@@ -216,6 +216,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    # Periodic jobs run every minute: their routine lines only at DEBUG / JOBS_LOG_LEVEL.
+    "loggers": {
+        name: {"level": env.str("JOBS_LOG_LEVEL", default="WARNING")}
+        for name in ("huey", "shuzheng.jobs")
+    },
 }
 
 # --- keys (Foundation II: trust.keys) -------------------------------------------------------

@@ -49,12 +49,12 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         parent = params.get("parent")
-        return selectors.organisations(
+        return selectors.organisations(  # the JSON columns are not part of this answer
             self.request.user,
             parent=Organisation(pk=int(parent)) if parent and parent.isdigit() else None,
             kind=params.get("kind") if params.get("kind") in OrgKind.values else None,
             q=params.get("q"),
-        )
+        ).defer("sources", "alt_names")
 
 
 class StaffSerializer(serializers.Serializer):
