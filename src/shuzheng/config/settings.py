@@ -305,6 +305,8 @@ EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=8)
 EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=10.0)
 EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=3600.0)
 EVENTS_SWEEP_MINUTES = env.int("EVENTS_SWEEP_MINUTES", default=1)
+# Finished outbox events (all deliveries done) are forgotten after this many days.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
 NATS_URL = env.str("NATS_URL", default="nats://127.0.0.1:4222")
 EVENTS_NATS_STREAM = env.str("EVENTS_NATS_STREAM", default="SHUZHENG_EVENTS")
 EVENTS_NATS_SUBJECT_PREFIX = env.str("EVENTS_NATS_SUBJECT_PREFIX", default="shuzheng.events")

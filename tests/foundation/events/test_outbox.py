@@ -257,3 +257,29 @@ def test_an_event_nobody_listens_to_is_recorded_delivered_without_dispatch(
     row = OutboxEvent.objects.get(pk=event_id)
     assert row.delivered_at is not None
     assert not callbacks and not Delivery.objects.filter(event_id=event_id).exists()
+
+
+@pytest.mark.django_db
+def test_old_finished_events_are_purged_but_dead_letters_and_recent_ones_stay(subscribed):
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from shuzheng.foundation import events
+    from shuzheng.foundation.events import services
+    from shuzheng.foundation.events.models import Delivery, DeliveryStatus, OutboxEvent
+
+    subscribed("tests.retention.*", "tests.retention_handler")
+    with transaction.atomic():
+        done = events.publish("tests.retention.done", {})
+        dead = events.publish("tests.retention.dead", {})
+        recent = events.publish("tests.retention.recent", {})
+    events.deliver([done, dead, recent])
+    Delivery.objects.filter(event_id=dead).update(status=DeliveryStatus.DEAD)
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    OutboxEvent.objects.filter(pk__in=[done, dead]).update(created_at=long_ago)
+
+    assert services.purge_delivered() == 1
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {dead, recent}
+    assert not Delivery.objects.filter(event_id=done).exists()

@@ -68,3 +68,35 @@ def dead_letters(actor):
 
 
 __all__ = ["OutboxEvent", "dead_letters", "resend_dead", "resend_delivery"]
+
+
+def purge_delivered(*, before=None, batch: int = 5000) -> int:
+    """Forget finished events: outbox rows older than ``EVENTS_RETENTION_DAYS`` whose every
+    delivery is done (and, in distributed mode, that were relayed). Dead letters and
+    anything still pending stay. The business change each event announced is in the audit
+    trail; the outbox is a delivery mechanism, not the record."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db import transaction
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from shuzheng.foundation.events.models import Delivery, DeliveryStatus, OutboxEvent
+
+    before = before or timezone.now() - dt.timedelta(days=settings.EVENTS_RETENTION_DAYS)
+    unfinished = Delivery.objects.filter(event=OuterRef("pk")).exclude(status=DeliveryStatus.DONE)
+    old = OutboxEvent.objects.filter(delivered_at__isnull=False, created_at__lt=before).exclude(
+        Exists(unfinished)
+    )
+    if getattr(settings, "EVENTS_BACKEND", "inprocess") == "nats":
+        old = old.filter(relayed_at__isnull=False)
+    removed = 0
+    while True:
+        ids = list(old.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return removed
+        with transaction.atomic():
+            Delivery.objects.filter(event_id__in=ids).delete()
+            OutboxEvent.objects.filter(pk__in=ids).delete()
+        removed += len(ids)

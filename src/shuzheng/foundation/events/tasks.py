@@ -43,3 +43,11 @@ def seal_audit_anchor():
     if anchor is not None:
         logger.info("audit anchor %s sealed up to seq %s", anchor.pk, anchor.head_seq)
     return anchor.pk if anchor is not None else None
+
+
+@jobs.periodic(crontab=jobs.crontab(hour="19", minute="15"), name="events.purge_delivered")
+def purge_delivered() -> int:
+    """Daily (03:15 Asia/Shanghai): forget events delivered more than EVENTS_RETENTION_DAYS ago."""
+    from shuzheng.foundation.events import services
+
+    return services.purge_delivered()
