@@ -252,12 +252,9 @@ def load_accounts() -> list[DemoAccount]:
 
 
 def _login(username: str, name: str):
-    from shuzheng.foundation.identity.models import User
-
-    user = User(username=username, display_name=name)
-    user.set_password(DEMO_PASSWORD)
-    user.save()
-    return user
+    return services.register_account(
+        access.SYSTEM, username=username, display_name=name, password=DEMO_PASSWORD
+    )
 
 
 def load() -> list[DemoAccount]:

@@ -276,6 +276,42 @@ def revoke_agent(actor, agency: EnterpriseAgent) -> EnterpriseAgent:
     return agency
 
 
+def _new_account(username: str, display_name: str, password: str | None) -> User:
+    """A login account; the password must pass the policy (or the account has none yet)."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise field_error("username", _("登录名已被使用"), "duplicate")
+    user = User(username=username, display_name=display_name)
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def register_account(actor, *, username: str, display_name: str, password: str) -> User:
+    """开通账号 for a citizen or an enterprise's agent (no staff profile, no roles): by the
+    installation or by window staff who may register persons."""
+    access.require(actor, "identity.register_person")
+    clean = _collect(
+        {
+            "username": lambda: _required(username, _("登录名")),
+            "display_name": lambda: _required(display_name, _("姓名")),
+            "password": lambda: _required(password, _("密码")),
+        }
+    )
+    user = _new_account(clean["username"], clean["display_name"], clean["password"])
+    audit.record(actor, "identity.account.register", user, details={"username": user.username})
+    return user
+
+
 @transaction.atomic
 def create_staff(
     actor,
@@ -296,22 +332,9 @@ def create_staff(
             "display_name": lambda: _required(display_name, _("姓名")),
         }
     )
-    if User.objects.filter(username__iexact=clean["username"]).exists():
-        raise field_error("username", _("登录名已被使用"), "duplicate")
     if employee_no and StaffProfile.objects.filter(employee_no=employee_no).exists():
         raise field_error("employee_no", _("工号已被使用"), "duplicate")
-    user = User(username=clean["username"], display_name=clean["display_name"])
-    if password:
-        from django.contrib.auth.password_validation import validate_password
-
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.error_list}) from None
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.save()
+    user = _new_account(clean["username"], clean["display_name"], password)
     profile = StaffProfile.objects.create(
         user=user,
         organisation=organisation,
