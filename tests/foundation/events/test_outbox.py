@@ -283,3 +283,38 @@ def test_old_finished_events_are_purged_but_dead_letters_and_recent_ones_stay(su
     assert services.purge_delivered() == 1
     assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {dead, recent}
     assert not Delivery.objects.filter(event_id=done).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_of_the_same_events_run_each_handler_once(subscribed, settings):
+    """PostgreSQL: delivery rows are locked with SKIP LOCKED, done rows skipped."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from shuzheng.foundation import events
+    from shuzheng.foundation.events.models import Delivery, DeliveryStatus
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent dispatchers are exercised on PostgreSQL")
+    settings.EVENTS_DELIVER_ON_COMMIT = False  # the two dispatchers below do it
+    seen = subscribed("tests.race.*", "tests.race_handler")
+    with transaction.atomic():
+        ids = [events.publish("tests.race.tick", {"n": n}) for n in range(200)]
+    barrier = threading.Barrier(2)
+
+    def dispatch():
+        try:
+            barrier.wait()
+            events.deliver(ids)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=dispatch) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    events.deliver(ids)  # whatever one dispatcher skipped as locked, a later run completes
+    assert sorted(seen) == sorted(ids)  # every event once: no repeats, none missing
+    assert Delivery.objects.filter(event_id__in=ids, status=DeliveryStatus.DONE).count() == 200
