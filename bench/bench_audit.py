@@ -32,12 +32,11 @@ import os
 import platform
 import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import harness
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"
@@ -70,70 +69,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run_worker(vendor: str, args: argparse.Namespace, env: dict) -> dict:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        vendor,
-        "--rounds",
-        str(args.rounds),
-        "--singles",
-        str(args.singles),
-        "--batch",
-        str(args.batch),
-        "--batches",
-        str(args.batches),
-        "--verify-records",
-        str(args.verify_records if vendor == "sqlite" else args.pg_verify_records),
-    ]
-    done = subprocess.run(
-        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True, timeout=600
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{vendor} worker failed (exit {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def base_env(var_dir: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
-    }
-    env.update(
-        SHUZHENG_VAR_DIR=var_dir,
-        SHUZHENG_KEYS_DIR=str(Path(var_dir) / "keys"),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_SETTINGS_MODULE="shuzheng.config.settings",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def psql(url: str, sql: str) -> None:
-    parts = urlsplit(url)
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            "-c",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    verify = args.verify_records if vendor == "sqlite" else args.pg_verify_records
+    return harness.run_json_worker([
+        sys.executable, __file__, "--worker", vendor, "--rounds", str(args.rounds),
+        "--singles", str(args.singles), "--batch", str(args.batch),
+        "--batches", str(args.batches), "--verify-records", str(verify),
+    ], env)  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> None:
@@ -149,21 +90,11 @@ def main(args: argparse.Namespace) -> None:
             "verify_records_per_min": TARGET_VERIFY_PER_MIN,
         },
     }
-    with tempfile.TemporaryDirectory(prefix="shuzheng-bench-audit-") as tmp:
-        log("SQLite worker")
-        report["sqlite"] = run_worker("sqlite", args, base_env(tmp))
-    if not args.no_pg:
-        name = f"shuzheng_bench_audit_{secrets.token_hex(4)}"
-        psql(args.pg_url, f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory(prefix="shuzheng-bench-audit-") as tmp:
-                env = base_env(tmp)
-                parts = urlsplit(args.pg_url)
-                env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-                log(f"PostgreSQL worker (database {name})")
-                report["postgresql"] = run_worker("postgresql", args, env)
-        finally:
-            psql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for vendor, env in harness.throwaway_databases(
+        "audit", pg_url=args.pg_url, include_pg=not args.no_pg
+    ):
+        log(f"{vendor} worker")
+        report[vendor] = run_worker(vendor, args, env)
     report["meets_targets"] = {
         vendor: {
             "append_one_per_transaction": data["append"]["one_per_transaction"]["ratio"]

@@ -26,16 +26,14 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import harness
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
@@ -73,42 +71,11 @@ def ms(values) -> dict:
 # --------------------------------------------------------------------------- parent
 
 
-def base_env(var_dir: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
-        and not k.startswith(("EVENTS_", "JOBS_"))
-    }
-    env.update(
-        SHUZHENG_VAR_DIR=var_dir,
-        SHUZHENG_KEYS_DIR=str(Path(var_dir) / "keys"),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_SETTINGS_MODULE="shuzheng.config.settings",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p),
-    )
-    return env
-
-
-def psql(url: str, sql: str) -> None:
-    parts = urlsplit(url)
-    subprocess.run(
-        ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
-        + ["-U", parts.username or "postgres", "-d", "postgres", "-q", "-c", sql],
-        check=True,
-        capture_output=True,
-    )
-
-
 def run_worker(vendor: str, args, env: dict) -> dict:
-    cmd = [sys.executable, __file__, "--worker", vendor, "--n", str(args.n)]
-    cmd += ["--latency-n", str(args.latency_n), "--rate", str(args.rate)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    sys.stderr.write(done.stderr)
-    if done.returncode:
-        raise SystemExit(f"{vendor} worker failed ({done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return harness.run_json_worker([
+        sys.executable, __file__, "--worker", vendor, "--n", str(args.n),
+        "--latency-n", str(args.latency_n), "--rate", str(args.rate),
+    ], env, timeout=300)  # fmt: skip
 
 
 def main(args) -> None:
@@ -120,21 +87,11 @@ def main(args) -> None:
         "cpus": os.cpu_count(),
         "load_average_1m_at_start": os.getloadavg()[0],
     }
-    with tempfile.TemporaryDirectory(prefix="shuzheng-bench-events-") as tmp:
-        log("SQLite worker")
-        report["sqlite"] = run_worker("sqlite", args, base_env(tmp))
-    if not args.no_pg:
-        name = f"shuzheng_bench_events_{secrets.token_hex(4)}"
-        psql(args.pg_url, f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory(prefix="shuzheng-bench-events-") as tmp:
-                env = base_env(tmp)
-                parts = urlsplit(args.pg_url)
-                env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-                log(f"PostgreSQL worker (database {name})")
-                report["postgresql"] = run_worker("postgresql", args, env)
-        finally:
-            psql(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for vendor, env in harness.throwaway_databases(
+        "events", pg_url=args.pg_url, include_pg=not args.no_pg
+    ):
+        log(f"{vendor} worker")
+        report[vendor] = run_worker(vendor, args, env)
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 

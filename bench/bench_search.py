@@ -28,9 +28,7 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +37,6 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 sys.path.insert(0, str(REPO_ROOT / "src"))
 TARGET_P95_MS = 20.0
 LABEL = "bench.servicedoc"
-PG_DB = "shuzheng_srch_bench"
 
 SUBJECTS = """社会保障卡 住房公积金 居民身份证 营业执照 不动产登记 机动车驾驶证 出生医学证明 残疾人证
 最低生活保障 失业保险金 基本医疗保险 城乡居民养老保险 往来港澳通行证 户籍 居住证 结婚登记
@@ -218,7 +215,9 @@ def worker(n_docs: int, rounds: int) -> dict:
 
 
 def run_worker(env: dict, args) -> dict:
-    done = subprocess.run(
+    from harness import run_json_worker
+
+    return run_json_worker(
         [
             sys.executable,
             __file__,
@@ -228,17 +227,8 @@ def run_worker(env: dict, args) -> dict:
             "--rounds",
             str(args.rounds),
         ],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        env,
     )
-    sys.stderr.write(done.stderr)
-    if done.returncode != 0:
-        raise SystemExit(f"worker failed ({done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> None:
@@ -253,42 +243,13 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.docs, args.rounds), ensure_ascii=False))
         return
 
-    from harness import installation_env
+    from harness import throwaway_databases
 
     results = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="shuzheng-bench-search-") as tmp:
-        env = installation_env(Path(tmp))
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "shuzheng.foundation.trust.keys",
-                "init",
-                str(Path(tmp) / "keys"),
-            ],
-            env=env,
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-        )
-        log("SQLite (FTS5)")
+    for vendor, env in throwaway_databases("search", pg_url=args.pg_url, include_pg=not args.no_pg):
+        log(vendor)
         results.append(run_worker(env, args))
-        if not args.no_pg:
-            import psycopg
-
-            admin_url = args.pg_url.rstrip("/") + "/postgres"
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-                conn.execute(f"CREATE DATABASE {PG_DB}")
-            try:
-                log("PostgreSQL (tsvector + GIN)")
-                results.append(
-                    run_worker({**env, "DATABASE_URL": f"{args.pg_url.rstrip('/')}/{PG_DB}"}, args)
-                )
-            finally:
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
     print(
         json.dumps(
             {

@@ -21,11 +21,8 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -51,57 +48,28 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args)))
         return
+    import harness
+
     results = []
-    with tempfile.TemporaryDirectory(prefix="shuzheng-bench-wf-") as tmp:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PII_KEYS")}
-        env.update(
-            SHUZHENG_VAR_DIR=tmp,
-            SECRET_KEY=secrets.token_urlsafe(50),
-            PYTHONPATH=str(REPO_ROOT / "src"),
-            DJANGO_SETTINGS_MODULE="shuzheng.config.settings",
+    for vendor, env in harness.throwaway_databases(
+        "workflow", pg_url=args.pg_url, include_pg=not args.no_pg
+    ):
+        log(f"{vendor}: migrating and measuring")
+        results.append(
+            harness.run_json_worker(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    vendor,
+                    "--instances",
+                    str(args.instances),
+                    "--rounds",
+                    str(args.rounds),
+                ],
+                env,
+            )
         )
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "shuzheng.foundation.trust.keys",
-                "init",
-                str(Path(tmp) / "keys"),
-            ],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        vendors = ["sqlite"] if args.no_pg else ["sqlite", "postgresql"]
-        for vendor in vendors:
-            wenv = dict(env)
-            db = f"shuzheng_bench_wf_{os.getpid()}"
-            if vendor == "postgresql":
-                wenv["DATABASE_URL"] = f"{args.pg_url}/{db}"
-                _psql(args.pg_url, f"CREATE DATABASE {db}")
-            try:
-                log(f"{vendor}: migrating and measuring")
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--worker",
-                        vendor,
-                        "--instances",
-                        str(args.instances),
-                        "--rounds",
-                        str(args.rounds),
-                    ],
-                    env=wenv,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    timeout=600,
-                )
-                results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            finally:
-                if vendor == "postgresql":
-                    _psql(args.pg_url, f"DROP DATABASE IF EXISTS {db}")
     print(
         json.dumps(
             {
@@ -114,10 +82,6 @@ def main() -> None:
             ensure_ascii=False,
         )
     )
-
-
-def _psql(url: str, sql: str) -> None:
-    subprocess.run(["psql", f"{url}/postgres", "-qc", sql], check=True, stdout=subprocess.DEVNULL)
 
 
 def worker(args) -> dict:

@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,9 @@ _SCRUBBED_ENV = (
     "BLIND_INDEX_KEY",
     "AUDIT_SIGNING_KEY_FILE",
 )
+# Whole families of settings a benchmark must not inherit (a shell set up for distributed
+# mode would otherwise turn an embedded measurement into a NATS / Redis one).
+_SCRUBBED_PREFIXES = ("EVENTS_", "JOBS_")
 
 
 class BenchError(RuntimeError):
@@ -106,7 +109,11 @@ class Installation:
 
 def installation_env(var_dir: Path) -> dict[str, str]:
     """The environment of a production-like (DEBUG off) installation in ``var_dir``."""
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _SCRUBBED_ENV and not k.startswith(_SCRUBBED_PREFIXES)
+    }
     src = str(REPO_ROOT / "src")
     env.update(
         SHUZHENG_VAR_DIR=str(var_dir),
@@ -140,6 +147,62 @@ def throwaway_installation(*, demo: bool = False) -> Iterator[Installation]:
             inst.manage("demo")
         log(f"installation ready in {time.monotonic() - started:.1f} s ({var_dir})")
         yield inst
+
+
+def throwaway_databases(
+    name: str, *, pg_url: str, include_pg: bool = True
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``(vendor, env)`` for a throwaway SQLite installation, then (unless ``include_pg`` is
+    false) for a database created on the PostgreSQL server at ``pg_url``; demo keys are
+    generated, and the directory and the database are removed afterwards. Each benchmark runs
+    its measurements in a worker process per database, because settings are read once."""
+    with tempfile.TemporaryDirectory(prefix=f"shuzheng-bench-{name}-") as tmp:
+        env = installation_env(Path(tmp))
+        subprocess.run(
+            [sys.executable, "-m", KEYS_MODULE, "init", env["SHUZHENG_KEYS_DIR"]],
+            env=env,
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+        )
+        yield "sqlite", env
+        if not include_pg:
+            return
+        database = f"shuzheng_bench_{name}_{secrets.token_hex(4)}"
+        psql(pg_url, f'CREATE DATABASE "{database}"')
+        try:
+            url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{database}"))
+            yield "postgresql", {**env, "DATABASE_URL": url}
+        finally:
+            psql(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def psql(url: str, sql: str) -> None:
+    """Run one statement as the server's administrator (database ``postgres``)."""
+    parts = urlsplit(url)
+    subprocess.run(
+        ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+         "-U", parts.username or "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+         "-q", "-c", sql],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def run_json_worker(command: list[str], env: dict[str, str], *, timeout: float = 600) -> dict:
+    """Run a benchmark's worker process; its last line of standard output is its JSON result
+    (its standard error, the progress, passes through)."""
+    done = subprocess.run(
+        command,
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"worker {command[1:3]} failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- the server ------------------------------------------------------------------------------
