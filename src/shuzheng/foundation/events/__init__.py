@@ -13,6 +13,7 @@ Background jobs: :mod:`shuzheng.foundation.events.jobs`. Modes and processes: se
 """
 
 from shuzheng.foundation.events.registry import subscribe, subscriptions, unsubscribe
+from shuzheng.foundation.lazy import lazy_exports
 
 __all__ = [
     "Event",
@@ -35,11 +36,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    # The outbox needs the models, which cannot be imported before the app registry is
-    # ready; this package is imported earlier (by its AppConfig), so load on first use.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -5,26 +5,23 @@
 importing the package during app loading does not import models.
 """
 
-_EXPORTS = {
-    "start": "services",
-    "transition": "services",
-    "available_actions": "services",
-    "instance_of": "services",
-    "save_definition": "services",
-    "export_definition": "services",
-    "latest_definition": "services",
-    "check_deadlines": "services",
-    "Conflict": "services",
-    "TransitionNotAllowed": "services",
-    "guard": "guards",
-    "GuardFailed": "guards",
-}
+from shuzheng.foundation.lazy import lazy_exports
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(name)
+_SERVICES = (
+    "start",
+    "transition",
+    "available_actions",
+    "save_definition",
+    "export_definition",
+    "latest_definition",
+    "check_deadlines",
+    "Conflict",
+    "TransitionNotAllowed",
+)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(_SERVICES, ".services"),
+        **dict.fromkeys(("guard", "GuardFailed"), ".guards"),
+    },
+)

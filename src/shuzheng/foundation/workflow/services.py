@@ -116,12 +116,6 @@ def start(actor, subject, code: str, *, at=None) -> WorkflowInstance:
     return instance
 
 
-def instance_of(subject) -> WorkflowInstance:
-    return WorkflowInstance.objects.select_related("definition").get(
-        subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk)
-    )
-
-
 def available_actions(actor, instance: WorkflowInstance) -> list:
     """The transitions ``actor`` could take now (for buttons; transition() re-checks)."""
     spec = spec_of(instance.definition)

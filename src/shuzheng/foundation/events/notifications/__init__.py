@@ -23,6 +23,7 @@ from shuzheng.foundation.events.notifications.registry import (
     register_template,
     template_for,
 )
+from shuzheng.foundation.lazy import lazy_exports
 
 __all__ = [
     "mark_all_read",
@@ -43,10 +44,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    # services and selectors need the models, which cannot load before the app registry.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
