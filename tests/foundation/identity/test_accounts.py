@@ -50,3 +50,50 @@ def test_a_taken_username_is_refused(tree, make_staff):
         services.register_account(
             clerk, username=clerk.username.upper(), display_name="重名", password="Zhuhai@2026"
         )
+
+
+def test_the_admin_site_opens_only_for_a_system_administrator_and_is_audited(tree, make_staff):
+    from shuzheng.foundation import access
+
+    sysadmin = make_staff(tree.zwfw, "system-admin", on=tree.city)
+    services.open_admin_site(access.SYSTEM, sysadmin)
+    sysadmin.refresh_from_db()
+    assert sysadmin.is_staff and sysadmin.is_superuser
+    assert AuditRecord.objects.filter(action="identity.admin_site.open").count() == 1
+
+
+def test_nobody_opens_the_admin_site_from_a_request_and_not_for_other_roles(tree, make_staff):
+    from shuzheng.foundation import access
+
+    sysadmin = make_staff(tree.zwfw, "system-admin", on=tree.city)
+    secadmin = make_staff(tree.zwfw, "security-admin", on=tree.city)
+    with pytest.raises(PermissionDenied):
+        services.open_admin_site(sysadmin, secadmin)
+    with pytest.raises(ValidationError):
+        services.open_admin_site(access.SYSTEM, secadmin)
+    secadmin.refresh_from_db()
+    assert not secadmin.is_superuser
+    assert not AuditRecord.objects.filter(action="identity.admin_site.open").exists()
+
+
+def test_createstaff_can_open_the_admin_site(tree):
+    import io
+
+    from django.core.management import call_command
+
+    call_command(
+        "createstaff",
+        "--username",
+        "zhou",
+        "--name",
+        "周建国",
+        "--org",
+        "440400",
+        "--role",
+        "system-admin",
+        "--password",
+        "Str0ng!pass",
+        "--admin-site",
+        stdout=io.StringIO(),
+    )
+    assert User.objects.get(username="zhou").is_superuser

@@ -145,12 +145,11 @@ def _staff(username, name, org, position, role_code, grant_org=None, *, superuse
         password=DEMO_PASSWORD,
         position=position,
     )
-    if superuser:
-        profile.user.is_staff = profile.user.is_superuser = True
-        profile.user.save(update_fields=["is_staff", "is_superuser"])
     role = Role.objects.get(code=role_code)
     target = grant_org or org
     access_services.grant_role(access.SYSTEM, user=profile.user, role=role, organisation=target)
+    if superuser:
+        services.open_admin_site(access.SYSTEM, profile.user)
     return DemoAccount(username, role.name, target.name)
 
 

@@ -351,6 +351,25 @@ def create_staff(
     return profile
 
 
+@transaction.atomic
+def open_admin_site(actor, user: User) -> User:
+    """开通系统配置后台 (the Django admin) for the system administrator. Only the installation
+    itself does it (``createstaff --admin-site``, the demo): the account must already hold the
+    system-administrator capability, and under 三员分立 it then sees every model of the
+    admin except the audit tables, which answer to ``audit.view`` alone."""
+    if actor is not access.SYSTEM:
+        raise PermissionDenied(_("只有系统初始化可以开通系统配置后台"))
+    access.forget(user)
+    if not access.holds(user, "system.configure"):
+        raise field_error(
+            "user", _("该账号不是系统管理员，不能开通系统配置后台"), "not_system_admin"
+        )
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    audit.record(actor, "identity.admin_site.open", user, details={"username": user.username})
+    return user
+
+
 def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) -> dict:
     """查看完整证件号码: only for a role that holds the reveal capability (or the person
     themselves), with a stated purpose; every reveal — and every refused one — is audited."""

@@ -26,8 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--position", default="")
         parser.add_argument("--role", help="role code to grant on --org (e.g. security-admin)")
         parser.add_argument("--password", help="omit to be prompted (not echoed)")
+        parser.add_argument(
+            "--admin-site",
+            action="store_true",
+            help="open /admin/ for this system administrator (needs --role system-admin)",
+        )
 
-    def handle(self, *args, username, name, org, position, role, password, **options):
+    def handle(self, *args, username, name, org, position, role, password, admin_site, **options):
         organisation = self._organisation(org)
         role_obj = None
         if role:
@@ -53,6 +58,8 @@ class Command(BaseCommand):
                     access_services.grant_role(
                         access.SYSTEM, user=profile.user, role=role_obj, organisation=organisation
                     )
+                if admin_site:
+                    services.open_admin_site(access.SYSTEM, profile.user)
         except ValidationError as exc:
             raise CommandError(
                 "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
