@@ -160,3 +160,30 @@ def test_concurrent_grants_of_two_triad_roles_cannot_both_succeed(tree, make_sta
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
     assert RoleGrant.objects.filter(user=staff).count() == 1
+
+
+def test_a_grant_names_only_staff_and_organisations_in_sight(tree, make_staff):
+    district_sec = make_staff(tree.xiangzhou, "security-admin")
+    outside = make_staff(tree.jingan)
+    inside = make_staff(tree.gongbei)
+    client = api_as(district_sec)
+    far = client.post(
+        "/api/v1/role-grants/",
+        {"user": outside.username, "role": "window-clerk", "organisation": tree.xiangzhou.pk},
+        format="json",
+    )
+    assert far.status_code == 400 and far.json()["errors"][0]["field"] == "user"
+    elsewhere = client.post(
+        "/api/v1/role-grants/",
+        {"user": inside.username, "role": "window-clerk", "organisation": tree.doumen.pk},
+        format="json",
+    )
+    assert elsewhere.status_code == 400
+    assert elsewhere.json()["errors"][0]["field"] == "organisation"
+    ok = client.post(
+        "/api/v1/role-grants/",
+        {"user": inside.username, "role": "window-clerk", "organisation": tree.gongbei.pk},
+        format="json",
+    )
+    assert ok.status_code == 201
+    assert not RoleGrant.objects.filter(user=outside).exists()

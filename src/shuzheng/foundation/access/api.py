@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from shuzheng.foundation.access import selectors, services
 from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.api.idempotency import idempotent
+from shuzheng.foundation.identity import selectors as identity_selectors
 from shuzheng.foundation.identity.models import Organisation, User
 
 
@@ -47,6 +48,18 @@ class GrantSerializer(serializers.ModelSerializer):
         fields = ["id", "user", "role", "organisation", "granted_at", "revoked_at"]
         read_only_fields = ["granted_at", "revoked_at"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only accounts and organisations the caller can see are nameable: an unknown
+            # and an out-of-sight username answer alike.
+            visible_staff = identity_selectors.staff(request.user)
+            self.fields["user"].queryset = User.objects.filter(staff__in=visible_staff)
+            self.fields["organisation"].queryset = identity_selectors.organisations_where(
+                request.user, "access.grant_role"
+            )
+
 
 class GrantViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """角色授权: 三员分立 is enforced by the service; nobody grants to themselves."""
@@ -58,7 +71,7 @@ class GrantViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @idempotent
     def create(self, request, *args, **kwargs):
-        form = GrantSerializer(data=request.data)
+        form = GrantSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         grant = services.grant_role(request.user, **form.validated_data)
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)

@@ -167,9 +167,11 @@ class EnterpriseSerializer(serializers.Serializer):
 
 
 class AgentSerializer(serializers.ModelSerializer):
-    person = serializers.PrimaryKeyRelatedField(
-        queryset=NaturalPerson.objects.all(), label=_("经办人")
-    )
+    """The agent is named by document and name (write), shown by name (read)."""
+
+    id_type = serializers.ChoiceField(choices=IdType.choices, write_only=True, label=_("证件类型"))
+    id_number = serializers.CharField(max_length=40, write_only=True, label=_("证件号码"))
+    name = serializers.CharField(max_length=60, write_only=True, label=_("姓名"))
     person_name = serializers.CharField(source="person.name", read_only=True)
     scopes = serializers.ListField(
         child=serializers.CharField(max_length=80), allow_empty=False, label=_("授权范围")
@@ -179,7 +181,9 @@ class AgentSerializer(serializers.ModelSerializer):
         model = EnterpriseAgent
         fields = [
             "id",
-            "person",
+            "id_type",
+            "id_number",
+            "name",
             "person_name",
             "kind",
             "scopes",
@@ -220,12 +224,8 @@ class EnterpriseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _authorise(self, request, enterprise):
         form = AgentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        agency = services.authorise_agent(
-            request.user,
-            enterprise,
-            person=form.validated_data["person"],
-            scopes=form.validated_data["scopes"],
-            valid_until=form.validated_data.get("valid_until"),
+        agency = services.authorise_agent_by_document(
+            request.user, enterprise, **form.validated_data
         )
         return Response(AgentSerializer(agency).data, status=status.HTTP_201_CREATED)
 

@@ -259,6 +259,34 @@ def authorise_agent(
 
 
 @transaction.atomic
+def authorise_agent_by_document(
+    actor,
+    enterprise: Enterprise,
+    *,
+    id_type: str,
+    id_number: str,
+    name: str,
+    scopes: list[str],
+    valid_until: date | None = None,
+) -> EnterpriseAgent:
+    """授权经办人 as a legal representative does it: naming the agent by document and name
+    (they cannot browse other people's records). A number that is unknown and a name that
+    does not match get the same answer, so the form cannot be used to probe who is
+    registered; the lookup happens only after the right to authorise was checked."""
+    access.check(actor, enterprise, "identity.authorise_agent")
+    try:
+        number = validators.normalize_id_number(id_type, id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.error_list}) from None
+    person = NaturalPerson.objects.filter(
+        pii.lookup(NaturalPerson, "id_number", number), id_type=id_type
+    ).first()
+    if person is None or person.name != (name or "").strip():
+        raise field_error("id_number", _("未找到证件号码与姓名相符的登记人员"), "no_match")
+    return authorise_agent(actor, enterprise, person=person, scopes=scopes, valid_until=valid_until)
+
+
+@transaction.atomic
 def revoke_agent(actor, agency: EnterpriseAgent) -> EnterpriseAgent:
     """撤销经办人授权; the legal representative's own standing is not revocable here."""
     access.check(actor, agency.enterprise, "identity.authorise_agent")

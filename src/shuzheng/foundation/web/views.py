@@ -17,7 +17,7 @@ from shuzheng.foundation.access import services as access_services
 from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.api.problems import audit_refusal, django_problem_response
 from shuzheng.foundation.identity import selectors
-from shuzheng.foundation.identity.models import Organisation, OrgKind, StaffProfile, User
+from shuzheng.foundation.identity.models import Organisation, OrgKind, StaffProfile
 from shuzheng.foundation.identity.validators import mask_id_number, mask_mobile
 from shuzheng.foundation.web.context import CARE_COOKIE
 
@@ -179,7 +179,8 @@ def grant_list(request):
     user = request.user
     if request.method == "POST":
         try:
-            holder = User.objects.get(username=request.POST.get("username", "").strip())
+            username = request.POST.get("username", "").strip()
+            holder = selectors.staff(user).get(user__username=username).user
             role = access_selectors.roles(user).get(code=request.POST.get("role"))
             org = selectors.organisation(user, int(request.POST.get("organisation") or 0))
             access_services.grant_role(user, user=holder, role=role, organisation=org)
@@ -187,7 +188,7 @@ def grant_list(request):
                 request, _("已授予 %(user)s 角色“%(role)s”") % {"user": holder, "role": role}
             )
             return redirect("web:grant-list")
-        except User.DoesNotExist:
+        except StaffProfile.DoesNotExist:
             messages.error(request, _("找不到该登录名"))
         except (ValueError, Organisation.DoesNotExist, Role.DoesNotExist):
             messages.error(request, _("请选择有效的角色和机构"))
