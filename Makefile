@@ -47,7 +47,7 @@ test-pg: catalogues
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY=lint $(PY) manage.py check --deploy --fail-level ERROR
 
 format: install
