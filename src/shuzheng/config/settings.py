@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "shuzheng.foundation.identity.login",
     "shuzheng.foundation.api",
     "shuzheng.foundation.web",
+    "shuzheng.services.catalogue",
+    "shuzheng.services.cases",
 ]
 
 MIDDLEWARE = [

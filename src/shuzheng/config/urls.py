@@ -8,11 +8,15 @@ restrict_admin_site(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("shuzheng.services.catalogue.api_urls")),
+    path("api/v1/", include("shuzheng.services.cases.api.urls")),
     path("api/", include("shuzheng.foundation.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("shuzheng.foundation.identity.login.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("workbench/audit/", include("shuzheng.foundation.trust.urls")),
+    path("", include("shuzheng.services.catalogue.urls")),
+    path("", include("shuzheng.services.cases.urls")),
     path("", include("shuzheng.foundation.events.notifications.urls")),
     path("", include("shuzheng.foundation.web.urls")),
 ]

@@ -66,6 +66,21 @@ BUILTIN_ROLES = [
 ]
 
 
+EXTRA_PERMISSIONS: dict[str, set[str]] = {}
+
+
+def builtin_role(code, name, description, perms=(), *, triad: str = "") -> None:
+    """Let a domain package add a built-in role of its own (e.g. 事项编制人员)."""
+    if not any(r[0] == code for r in BUILTIN_ROLES):
+        BUILTIN_ROLES.append((code, name, triad, list(perms), description))
+
+
+def extend_builtin_role(code: str, perms) -> None:
+    """Let a domain package give a built-in role its capabilities (the window clerk accepts
+    cases). Applied when the role is first created; administrators' later edits stand."""
+    EXTRA_PERMISSIONS.setdefault(code, set()).update(perms)
+
+
 def ensure_builtin_roles(**_kwargs) -> None:
     from shuzheng.foundation.access.models import Permission, Role
 
@@ -74,4 +89,5 @@ def ensure_builtin_roles(**_kwargs) -> None:
             code=code, defaults={"name": str(name), "triad": triad, "description": str(description)}
         )
         if created:
-            role.permissions.set(Permission.objects.filter(code__in=perms))
+            wanted = set(perms) | EXTRA_PERMISSIONS.get(code, set())
+            role.permissions.set(Permission.objects.filter(code__in=wanted))

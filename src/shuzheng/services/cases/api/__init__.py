@@ -1,0 +1,2 @@
+"""办件 API: ``applicant`` (the applicant's drafts and cases), ``staff`` (handling),
+``supervision`` (statistics)."""

@@ -1,0 +1,3 @@
+"""API: applicant (see api/__init__.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: staff (see api/__init__.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: supervision (see api/__init__.py)."""
+
+urlpatterns: list = []

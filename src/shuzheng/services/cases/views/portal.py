@@ -1,0 +1,3 @@
+"""Pages: portal (see views/__init__.py)."""
+
+urlpatterns: list = []

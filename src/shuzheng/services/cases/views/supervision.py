@@ -1,0 +1,3 @@
+"""Pages: supervision (see views/__init__.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: workbench (see views/__init__.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""api."""
+
+urlpatterns: list = []

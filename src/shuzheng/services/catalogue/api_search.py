@@ -1,0 +1,3 @@
+"""api_search."""
+
+urlpatterns: list = []

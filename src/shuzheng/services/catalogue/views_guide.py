@@ -1,0 +1,3 @@
+"""views_guide."""
+
+urlpatterns: list = []

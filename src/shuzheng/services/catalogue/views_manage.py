@@ -1,0 +1,3 @@
+"""views_manage."""
+
+urlpatterns: list = []

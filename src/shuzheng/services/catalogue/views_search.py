@@ -1,0 +1,3 @@
+"""views_search."""
+
+urlpatterns: list = []
