@@ -1,0 +1,3 @@
+"""Pages: the window clerk's 代办 intake (see views/__init__.py)."""
+
+urlpatterns: list = []
