@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation import access
+from shuzheng.foundation.web import nav as web_nav
 
 CARE_COOKIE = "care_mode"
 
@@ -27,12 +28,14 @@ def shell(request):
             for name, label, perm in WORKBENCH_NAV
             if access.holds(user, perm)
         ]
+        nav[1:1] = web_nav.visible(web_nav.workbench_entries(), user, access.holds)
     inbox_url, unread = _inbox(user)
     return {
         "inbox_url": inbox_url,
         "unread_messages": unread,
         "care_mode": request.COOKIES.get(CARE_COOKIE) == "1",
         "workbench_nav": nav,
+        "portal_nav": web_nav.visible(web_nav.portal_entries(), user, access.holds),
         "can_workbench": bool(user and access.holds(user, "web.use_workbench")),
         "can_ops": bool(user and access.holds(user, "web.view_ops")),
         "shell_languages": settings.LANGUAGES,

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         )
         demo.load_organisations()
         created = demo.load_accounts()
+        for loader in _domain_loaders():
+            loader(stdout=self.stdout)
         anchor = audit.seal_anchor()  # the demo's own history, sealed like any other
         if anchor is not None:
             self.stdout.write(f"Audit trail sealed up to record {anchor.head_seq}.")
@@ -37,6 +39,26 @@ class Command(BaseCommand):
         rows = created or [demo.DemoAccount(u, r, w) for u, r, w in _existing()]
         for account in rows:
             self.stdout.write(f"  {account.username:<10} {account.role_label}  @ {account.where}")
+
+
+def _domain_loaders():
+    """``load_demo(stdout=…)`` of every installed app that has a ``demo`` module, in
+    INSTALLED_APPS order — the foundation never imports a domain package by name."""
+    import importlib
+    import importlib.util
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("shuzheng.") or config.name.startswith(
+            "shuzheng.foundation."
+        ):
+            continue
+        if importlib.util.find_spec(f"{config.name}.demo") is None:
+            continue
+        loader = getattr(importlib.import_module(f"{config.name}.demo"), "load_demo", None)
+        if loader is not None:
+            yield loader
 
 
 def _existing():
