@@ -14,5 +14,12 @@
         select.form.submit();
       });
     }
+    // Print buttons ([data-print], hidden without JS): open the browser's print dialog.
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
   });
 })();
