@@ -4,8 +4,10 @@ version is drafted, reviewed and published, and a running case keeps the version
 applied under. Field names follow the national standard (see shared/domain/services.md)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +122,26 @@ class VersionStatus(models.TextChoices):
     PUBLISHED = "published", _("已发布")
     SUPERSEDED = "superseded", _("已被替代")
     WITHDRAWN = "withdrawn", _("已停用")
+
+
+FROZEN_STATUSES = frozenset(
+    {VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN}
+)
+# The only changes a frozen version accepts: its status moving on (by the catalogue services).
+FROZEN_MOVES = {
+    VersionStatus.PUBLISHED: {VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN},
+    VersionStatus.SUPERSEDED: set(),
+    VersionStatus.WITHDRAWN: set(),
+}
+
+
+class FrozenVersion(ValidationError):
+    """A published (superseded, withdrawn) version is never edited in place: draft a new one."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message or _("已发布的事项版本不能直接修改，请起草新版本后审核发布"), code="frozen"
+        )
 
 
 class LimitUnit(models.TextChoices):
@@ -237,6 +259,14 @@ class ItemVersion(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("提交审核时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("审核人"),
@@ -265,6 +295,44 @@ class ItemVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            # A version inserted already published (a fixture, a data migration) may receive
+            # its materials through this same object right after; loaded again, it is frozen.
+            self._assembling = self.status in FROZEN_STATUSES
+        else:
+            self._refuse_in_place_change(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def _refuse_in_place_change(self, update_fields) -> None:
+        fields = [
+            f
+            for f in self._meta.concrete_fields
+            if not f.primary_key and (update_fields is None or f.name in update_fields)
+        ]
+        stored = (
+            type(self)
+            ._default_manager.filter(pk=self.pk)
+            .values(*{"status", *[f.attname for f in fields]})
+        )
+        stored = stored.first()
+        if stored is None or stored["status"] not in FROZEN_STATUSES:
+            return
+        changed = {f.name for f in fields if getattr(self, f.attname) != stored[f.attname]}
+        moved = self.status != stored["status"]
+        if changed - {"status"} or (moved and self.status not in FROZEN_MOVES[stored["status"]]):
+            raise FrozenVersion()
+
+    def delete(self, *args, **kwargs):
+        stored = type(self)._default_manager.filter(pk=self.pk).values_list("status", flat=True)
+        if stored.first() in FROZEN_STATUSES:
+            raise FrozenVersion(_("已发布的事项版本不能删除"))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
+
     @property
     def promised_limit_text(self) -> str:
         """The SLA limit the workflow reads (``subject.promised_limit_text`` via the case)."""
@@ -273,6 +341,36 @@ class ItemVersion(models.Model):
     @property
     def legal_limit_text(self) -> str:
         return f"{self.legal_limit} {self.legal_limit_unit}"
+
+
+def _refuse_if_frozen(version_id, version=None, *, adding: bool) -> None:
+    """Materials, fees and questions of a frozen version are part of it: never changed."""
+    if adding and version is not None and getattr(version, "_assembling", False):
+        return
+    status = ItemVersion._default_manager.filter(pk=version_id).values_list("status", flat=True)
+    if status.first() in FROZEN_STATUSES:
+        raise FrozenVersion()
+
+
+class VersionPart(models.Model):
+    """A row that belongs to one version's content (申请材料, 收费项目, 常见问题)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        _refuse_if_frozen(self.version_id, self._state.fields_cache.get("version"), adding=adding)
+        if not adding:
+            old = type(self)._default_manager.filter(pk=self.pk).values_list("version", flat=True)
+            old_version = old.first()
+            if old_version is not None and old_version != self.version_id:
+                _refuse_if_frozen(old_version, adding=False)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_if_frozen(self.version_id, adding=False)
+        return super().delete(*args, **kwargs)
 
 
 class MaterialKind(models.TextChoices):
@@ -302,7 +400,7 @@ class RemovalRule(models.TextChoices):
     ONLINE_CHECK = "online_check", _("能通过网络核验的一律取消")
 
 
-class Material(models.Model):
+class Material(VersionPart):
     """申请材料 of one item version. ``removed_rule`` set = a former material that the named
     "五个一律取消" rule removed; the guide shows it struck through, the form never asks."""
 
@@ -361,7 +459,7 @@ class Material(models.Model):
         return bool(self.removed_rule)
 
 
-class Fee(models.Model):
+class Fee(VersionPart):
     """收费项目: 收费标准 and 收费依据 (only when the item is charged)."""
 
     version = models.ForeignKey(
@@ -382,7 +480,7 @@ class Fee(models.Model):
         return self.name
 
 
-class Question(models.Model):
+class Question(VersionPart):
     """常见问题 (Q&A) of one item version."""
 
     version = models.ForeignKey(
@@ -399,3 +497,25 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.question[:40]
+
+
+def _themes_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """主题分类 of a frozen version are part of its content too."""
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if not reverse:
+        if instance.pk and not getattr(instance, "_assembling", False):
+            _refuse_if_frozen(instance.pk, adding=False)
+        return
+    versions = ItemVersion._default_manager.filter(status__in=FROZEN_STATUSES)
+    if action == "pre_clear":
+        versions = versions.filter(themes=instance)
+    else:
+        versions = versions.filter(pk__in=pk_set or ())
+    if versions.exists():
+        raise FrozenVersion()
+
+
+m2m_changed.connect(
+    _themes_changed, sender=ItemVersion.themes.through, dispatch_uid="catalogue_frozen_themes"
+)
