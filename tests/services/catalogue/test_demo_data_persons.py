@@ -417,11 +417,31 @@ def test_macau_items_are_handled_across_the_border():
 
 
 def test_translations_are_texts_of_the_guide_fields_in_the_three_supported_languages():
+    """The layout ``localise`` reads: text fields, lists of text, materials by code, fees and
+    questions by position (each with its own text fields)."""
+    from shuzheng.services.catalogue import localise
+
+    parts = {"fees": localise.FEE_TEXT_FIELDS, "questions": localise.QUESTION_TEXT_FIELDS}
     for version in VERSIONS:
+        codes = {m["code"] for m in version["materials"]}
         for language, own in version["translations"].items():
             assert language in {"zh-hant", "pt", "en"}
-            assert set(own) <= set(VERSION_TEXT_FIELDS), (version["name"], language)
-            assert all(isinstance(text, str) and text.strip() for text in own.values())
+            for name, value in own.items():
+                where = (version["name"], language, name)
+                if name in localise.VERSION_LIST_FIELDS:
+                    assert len(value) == len(version[name]), where
+                    assert all(isinstance(t, str) and t.strip() for t in value), where
+                elif name == "materials":
+                    assert set(value) <= codes, where
+                    for row in value.values():
+                        assert set(row) <= set(localise.MATERIAL_TEXT_FIELDS), where
+                elif name in parts:
+                    assert len(value) == len(version[name]), where
+                    for row in value:
+                        assert set(row) <= set(parts[name]), where
+                else:
+                    assert name in VERSION_TEXT_FIELDS, where
+                    assert isinstance(value, str) and value.strip(), where
 
 
 def test_traditional_chinese_is_given_only_where_macau_usage_differs():

@@ -564,6 +564,31 @@ def test_translations_only_for_known_languages_and_fields(item, staff):
     assert "fr" in text and "colour" in text
 
 
+def test_translations_take_the_guide_layout_and_refuse_a_wrong_shape(item, staff):
+    good = {
+        "pt": {
+            "name": "Registo",
+            "process": ["Pedido", "Decisão"],
+            "materials": {"id_proof": {"name": "Documento de identificação"}},
+            "questions": [{"question": "Quanto tempo?", "answer": "Cinco dias úteis."}],
+        }
+    }
+    version = services.new_draft(staff.editor, item)
+    services.update_draft(staff.editor, version, fields={"translations": good})
+    assert ItemVersion.objects.get(pk=version.pk).translations == good
+    errors = bad(
+        staff,
+        item,
+        fields={
+            "translations": {
+                "en": {"process": "not a list", "materials": [{"name": "by position"}]}
+            }
+        },
+    )
+    text = " ".join(errors["translations"])
+    assert "process" in text and "materials" in text
+
+
 def test_unknown_fields_and_themes_are_refused(item, staff):
     errors = bad(staff, item, fields={"colour": "red"}, themes=["nope"])
     assert set(errors) == {"colour"}

@@ -447,6 +447,15 @@ def _check_ui(ui: dict, properties: dict, errors: Errors) -> None:
 
 
 def _check_translations(translations: dict, errors: Errors) -> None:
+    """Translations follow the layout ``localise`` reads: text fields by name, list fields as
+    lists of text, materials by code, fees and questions by position."""
+    from shuzheng.services.catalogue import localise
+
+    parts = {
+        "materials": localise.MATERIAL_TEXT_FIELDS,
+        "fees": localise.FEE_TEXT_FIELDS,
+        "questions": localise.QUESTION_TEXT_FIELDS,
+    }
     for language, fields in translations.items():
         if language not in TRANSLATION_LANGUAGES:
             errors.add(
@@ -458,19 +467,27 @@ def _check_translations(translations: dict, errors: Errors) -> None:
         if not isinstance(fields, dict):
             errors.add("translations", _("%(l)s 的译文应为 JSON 对象") % {"l": language}, "type")
             continue
-        for name, text in fields.items():
-            if name not in TRANSLATABLE_FIELDS:
-                errors.add(
-                    "translations",
-                    _("%(l)s 译文中的字段 %(f)s 不可翻译或不存在") % {"l": language, "f": name},
-                    "field",
+        for name, value in fields.items():
+            where = {"l": language, "f": name}
+            if name in TRANSLATABLE_FIELDS:
+                ok = isinstance(value, str)
+            elif name in localise.VERSION_LIST_FIELDS:
+                ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            elif name in parts:
+                rows = list(value.values()) if isinstance(value, dict) else value
+                ok = (name == "materials") == isinstance(value, dict) and all(
+                    isinstance(row, dict)
+                    and set(row) <= set(parts[name])
+                    and all(isinstance(v, str) for v in row.values())
+                    for row in (rows if isinstance(rows, list) else [None])
                 )
-            elif not isinstance(text, str):
+            else:
                 errors.add(
-                    "translations",
-                    _("%(l)s 译文 %(f)s 应为文本") % {"l": language, "f": name},
-                    "type",
+                    "translations", _("%(l)s 译文中的字段 %(f)s 不可翻译或不存在") % where, "field"
                 )
+                continue
+            if not ok:
+                errors.add("translations", _("%(l)s 译文 %(f)s 的格式不正确") % where, "type")
 
 
 def _check_rows(rows, kind: str, allowed, required, errors: Errors) -> list[dict]:
