@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from shuzheng.foundation import access
@@ -111,6 +111,9 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def transitions(self, request, pk=None):
         """Take a transition; send the ``revision`` you read (optimistic locking)."""
         instance = self._instance(pk)
+        via = services.spec_of(instance.definition).transitions_via
+        if via:
+            raise PermissionDenied(_("此流程的操作须通过其业务接口办理：%(via)s") % {"via": via})
         form = TransitionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)

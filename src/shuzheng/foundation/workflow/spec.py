@@ -19,6 +19,10 @@ guards must pass, and what it does to the SLA clock::
       - {name: finish, label: 办结, from: [accepted], to: done,
          permission: identity.manage_organisation, sla: stop}
 
+``transitions_via`` (optional) names the domain API that takes the transitions, because its
+use cases record more than the engine does (e.g. 办件 accept writes 受理时间 and 受理文书编号);
+the generic workflow API then only reads instances of that process.
+
 ``limit`` is ``"<amount> <unit>"`` (units: working_days, natural_days, hours, working_hours)
 or ``"subject.<attribute>"`` naming an attribute of the subject that holds such a string
 (e.g. an item's promised time limit).
@@ -62,6 +66,7 @@ class Spec:
     transitions: tuple[Transition, ...]
     view_permission: str
     raw: dict = field(compare=False, hash=False, repr=False)
+    transitions_via: str = ""  # a domain API owns the transitions; the generic one only reads
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
@@ -206,4 +211,5 @@ def validate(raw: dict, *, known_guards=None, known_permissions=None) -> Spec:
         transitions=tuple(transitions),
         view_permission=view_permission,
         raw=raw,
+        transitions_via=str(raw.get("transitions_via") or ""),
     )

@@ -35,6 +35,9 @@ def move(actor, case: Case, action: str, *, revision: int | None = None, **kwarg
     result onto the case row. ``revision`` is the workflow revision the actor saw; a stale
     one raises ``workflow.Conflict``. Call inside the use case's transaction."""
     instance = case.workflow
+    # The engine reads the subject for guards and the SLA limit: give it this case object (a
+    # cached copy from an earlier move would show the guards a stale review step).
+    instance.subject = case
     instance = workflow.transition(actor, instance, action, revision=revision, **kwargs)
     case.state = instance.state
     case.due_at = instance.due_at

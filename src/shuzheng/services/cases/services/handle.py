@@ -74,21 +74,12 @@ def _enter(actor, case: Case, action: str, revision: int | None) -> None:
     checks, so an actor who may not act — or acts on a case that has moved — learns that
     first, in the engine's words."""
     instance = case.workflow
-    _forget_subject(instance)
     t = spec_of(instance.definition).transition(action)
     stale = revision is not None and revision != instance.revision
     if stale or t is None or instance.state not in t.sources:
         common.move(actor, case, action, revision=revision)  # raises, writing nothing
         raise AssertionError("the engine accepted a transition it should have refused")
     access.check(actor, case, t.permission)
-
-
-def _forget_subject(instance) -> None:
-    """The engine's guards read the case through the instance's generic relation, which
-    caches it: a case object moved twice would show the guards its first state."""
-    field = type(instance)._meta.get_field("subject")
-    if field.is_cached(instance):
-        field.delete_cached_value(instance)
 
 
 def _moment(case: Case) -> dt.datetime:
