@@ -127,6 +127,25 @@ def test_prefill_takes_only_known_sources_into_text_fields():
         name, uscc = "示例公司", "91440400MA4UJ1KK07"
 
     values = forms.prefill(UI, person=Person, enterprise=Enterprise, schema=SCHEMA)
-    assert values == {"name": "张三", "code": "91440400MA4UJ1KK07"}  # area is a number
+    assert values == {"name": "张三"}  # area is a number; code (6 digits) refuses a USCC
+    loose = {**SCHEMA, "properties": {**SCHEMA["properties"], "code": {"type": "string"}}}
+    values = forms.prefill(UI, person=Person, enterprise=Enterprise, schema=loose)
+    assert values == {"name": "张三", "code": "91440400MA4UJ1KK07"}
     assert forms.prefill(UI, person=Person, schema=SCHEMA) == {"name": "张三"}
     assert forms.prefill({"prefill": {"name": "applicant.password"}}, person=Person) == {}
+
+
+def test_prefill_writes_a_mainland_mobile_as_people_write_it_and_skips_values_a_field_refuses(
+    citizen,
+):
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "phone": {"type": "string", "title": "联系电话", "pattern": "^1\\d{10}$"},
+            "name": {"type": "string", "title": "姓名", "maxLength": 1},
+        },
+    }
+    ui = {"prefill": {"phone": "applicant.mobile", "name": "applicant.name"}}
+    values = forms.prefill(ui, person=citizen.person, schema=schema)
+    assert values == {"phone": "13800138000"}  # stored as +8613800138000; name too long

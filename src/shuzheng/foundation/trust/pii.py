@@ -10,6 +10,7 @@ so exact-match search goes through ``BlindIndexField`` — HMAC-SM3 under its ow
 
 import base64
 import binascii
+import json
 
 from django.apps import apps as global_apps
 from django.core.exceptions import FieldError
@@ -76,6 +77,31 @@ class EncryptedField(models.TextField):
             f"{self.aad.decode()} is encrypted: search it through its blind index "
             f"(trust.pii.lookup), not with __{lookup_name}"
         )
+
+
+class EncryptedJSONField(EncryptedField):
+    """A JSON document kept as SM4-GCM ciphertext — e.g. an application form, whose answers
+    hold ID and phone numbers. It is read and written whole; it cannot be queried."""
+
+    description = _("加密存储的 JSON 文档（SM4-GCM）")
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        return json.loads(decrypt(value, self.aad))
+
+    def to_python(self, value):
+        if isinstance(value, str) and value:
+            return json.loads(value)
+        return value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return value
+        return encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True), self.aad)
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
 
 
 class BlindIndexField(models.CharField):

@@ -221,7 +221,11 @@ def _source_value(source: str, person, enterprise) -> str | None:
     if record is None:
         return None
     value = getattr(record, attr, None)
-    return str(value) if value not in (None, "") else None
+    if value in (None, ""):
+        return None
+    if attr == "mobile" and str(value).startswith("+86"):
+        return str(value)[3:]  # mainland numbers as people write them (11 digits)
+    return str(value)
 
 
 def prefill(ui: dict | None, *, person=None, enterprise=None, schema: dict | None = None) -> dict:
@@ -234,6 +238,9 @@ def prefill(ui: dict | None, *, person=None, enterprise=None, schema: dict | Non
         if props is not None and (name not in props or props[name].get("type") != "string"):
             continue
         value = _source_value(str(source), person, enterprise)
-        if value is not None:
-            values[name] = value
+        if value is None:
+            continue
+        if props is not None and not Draft202012Validator(props[name]).is_valid(value):
+            continue  # a record the field does not accept: the applicant types it instead
+        values[name] = value
     return values

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shuzheng.foundation.trust.pii import EncryptedField
+from shuzheng.foundation.trust.pii import EncryptedField, EncryptedJSONField
 
 
 class CaseState(models.TextChoices):
@@ -119,7 +119,9 @@ class Case(models.Model):
     on_behalf = models.BooleanField(_("代办"), default=False)
     agent_note = models.CharField(_("代办说明"), max_length=200, blank=True)
     channel = models.CharField(_("申请渠道"), max_length=8, choices=Channel.choices)
-    form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
+    form_data = EncryptedJSONField(
+        _("申请表内容"), default=dict, blank=True, help_text=_("SM4-GCM 加密存储")
+    )
     commitment_signed = models.BooleanField(_("已签署告知承诺书"), default=False)
     # 流程
     workflow = models.OneToOneField(

@@ -190,6 +190,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     history = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     revision = serializers.IntegerField(source="workflow.revision", read_only=True)
+    form_data = serializers.JSONField(read_only=True)
 
     class Meta(CaseSummarySerializer.Meta):
         fields = [
