@@ -68,6 +68,18 @@ def files_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the installation's language: a request in another language
+    leaves that language active in the thread, which would leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_work_calendar():
     """A year cached in one test must not outlive that test's rollback."""
     from shuzheng.foundation.workflow.calendar import calendar

@@ -1,41 +1,22 @@
-"""Regenerate the zh-Hant catalogue from the Simplified source strings with OpenCC (s2t,
-standard Traditional characters as read in Macau), then apply the hand-made overrides
-below for the terms where Macau usage differs from a character-by-character conversion."""
+"""Regenerate the zh-Hant catalogue from the Simplified source strings with the platform's
+own converter (OpenCC s2t plus Macau usage: shuzheng.foundation.web.hant)."""
 
 from pathlib import Path
 
-import opencc
 import polib
 
+from shuzheng.foundation.web.hant import to_traditional
+
 PO = Path(__file__).resolve().parents[1] / "src/shuzheng/locale/zh_Hant/LC_MESSAGES/django.po"
-# Macau / Hong Kong usage where it is not just a different glyph.
-OVERRIDES = {
-    "登录": "登入",
-    "退出登录": "登出",
-    "统一身份认证登录": "統一身份認證登入",
-    "登录名": "登入名稱",
-}
-
-
-# Applied inside longer strings too (e.g. "取消并退出登录").
-PHRASES = {"登錄": "登入"}
 
 
 def main() -> None:
-    s2t = opencc.OpenCC("s2t").convert
-
-    def convert(text: str) -> str:
-        text = s2t(text)
-        for old, new in PHRASES.items():
-            text = text.replace(old, new)
-        return text
-
     catalogue = polib.pofile(str(PO))
     for entry in catalogue:
         if entry.msgid_plural:
-            entry.msgstr_plural = {0: OVERRIDES.get(entry.msgid, convert(entry.msgid))}
+            entry.msgstr_plural = {0: to_traditional(entry.msgid)}
         else:
-            entry.msgstr = OVERRIDES.get(entry.msgid, convert(entry.msgid))
+            entry.msgstr = to_traditional(entry.msgid)
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
     catalogue.metadata_is_fuzzy = False

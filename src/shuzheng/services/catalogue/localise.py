@@ -14,16 +14,13 @@ Where translations live (``ItemVersion.translations``, keyed by language code)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import opencc
 from django.utils.translation import gettext_lazy as _
+
+from shuzheng.foundation.web.hant import to_traditional
 
 SIMPLIFIED, TRADITIONAL, PORTUGUESE, ENGLISH = "zh-hans", "zh-hant", "pt", "en"
 
-# Terms where Macau usage is not just a different glyph of the Simplified word. The same
-# choices as tools/translate_hant.py makes for the UI catalogue (登录 → 登入).
-MACAU_PHRASES = {"登錄": "登入", "退出登入": "登出"}
 
 VERSION_TEXT_FIELDS = (
     "name",
@@ -74,22 +71,6 @@ def language_of(code: str | None) -> str:
         return SIMPLIFIED
     base = code.split("-")[0]
     return base if base in (PORTUGUESE, ENGLISH) else SIMPLIFIED
-
-
-@lru_cache(maxsize=1)
-def _s2t():
-    return opencc.OpenCC("s2t").convert
-
-
-@lru_cache(maxsize=8192)
-def to_traditional(text: str) -> str:
-    """Simplified → Traditional as read in Macau (OpenCC s2t, then Macau terms)."""
-    if not text:
-        return text
-    converted = _s2t()(text)
-    for old, new in MACAU_PHRASES.items():
-        converted = converted.replace(old, new)
-    return converted
 
 
 def in_language(text: str, language: str) -> str:
