@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import rjieba
@@ -18,9 +19,10 @@ def spans(text: str, parsed: analysis.ParsedQuery) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     literal = sorted((w for w in parsed.highlight_words if w), key=len, reverse=True)
     if literal:
-        pattern = re.compile("|".join(re.escape(w) for w in literal))
-        found += [m.span() for m in pattern.finditer(folded)]
-    forms = parsed.highlight_pinyin
+        found += [m.span() for m in _pattern(tuple(literal)).finditer(folded)]
+    # Reading every word of the text in pinyin is the slow part: only for the words of the
+    # query that none of their alternatives found literally (a sound-alike, a pinyin word).
+    forms = _unfound_forms(parsed, folded)
     if forms:
         for token, start, end in rjieba.tokenize(folded, mode="search"):
             if not analysis.has_cjk(token):
@@ -33,6 +35,29 @@ def spans(text: str, parsed: analysis.ParsedQuery) -> list[tuple[int, int]]:
                     found.append((start, end))
                     break
     return _merge(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+def _unfound_forms(parsed: analysis.ParsedQuery, folded: str) -> list[tuple[str, bool]]:
+    forms = []
+    for term in parsed.terms:
+        if any("".join(alt) in folded for alt in term.alternatives):
+            continue
+        if term.pinyin:
+            forms.append((term.pinyin, False))
+        if term.prefix:
+            forms.append((term.prefix, True))
+    if parsed.whole_pinyin and not found_all(parsed, folded):
+        forms.append((parsed.whole_pinyin, False))
+    return forms
+
+
+def found_all(parsed: analysis.ParsedQuery, folded: str) -> bool:
+    return all(any("".join(alt) in folded for alt in t.alternatives) for t in parsed.terms)
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -64,8 +89,9 @@ def title(text: str, parsed: analysis.ParsedQuery) -> SafeString:
 
 
 def snippet(text: str, parsed: analysis.ParsedQuery, *, width: int = 120) -> SafeString:
-    """About ``width`` characters of ``text`` around its first match."""
-    text = text[:5000]
+    """About ``width`` characters of ``text`` around its first match (within its first
+    2,000 characters)."""
+    text = text[:2000]
     ranges = spans(text, parsed)
     if ranges:
         first = ranges[0][0]

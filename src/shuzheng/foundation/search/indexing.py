@@ -32,6 +32,7 @@ class Source:
     boosts: dict | None = None
     language: str = ""
     access_hint: str = ""
+    facets: list[str] | None = None
 
 
 def weight_class(boost: float) -> str:
@@ -50,6 +51,8 @@ def analyse(source: Source) -> dict[str, list[str]]:
         fields[klass] += analysis.index_tokens(text)
         if klass != "c":  # names are typed in pinyin; running text is not
             fields["py"] += analysis.pinyin_tokens(text)
+    # facets ride in the pinyin field: in both PostgreSQL vectors and FTS5's py column
+    fields["py"] += [analysis.facet_token(f) for f in source.facets or ()]
     return fields
 
 
@@ -73,6 +76,7 @@ def source_of(spec: IndexSpec, obj) -> Source:
         boosts=dict(spec.boosts),
         language=_language(spec, obj, title + body),
         access_hint=spec.access_hint(obj),
+        facets=[str(f) for f in spec.value(spec.facets, obj) or ()] if spec.facets else None,
     )
 
 
@@ -140,7 +144,7 @@ def sync(label: str, pks: Iterable) -> None:
     pks = list(pks)
     if spec is None or not pks:
         return
-    objects = list(spec.rows().filter(pk__in=pks))
+    objects = list(spec.indexing_rows().filter(pk__in=pks))
     present = {str(o.pk) for o in objects}
     missing = [str(pk) for pk in pks if str(pk) not in present]
     if missing:
@@ -198,18 +202,24 @@ def _dependency_handler(spec: IndexSpec, related: Callable) -> Callable:
     return handler
 
 
-_connected: list = []
-
-
 def connect_signals() -> None:
-    """Called from the app's ready() after the registrations."""
+    """Called from the search app's ready(): saves and deletes of registered models."""
     post_save.connect(_on_save, dispatch_uid="search.on_save")
     post_delete.connect(_on_delete, dispatch_uid="search.on_delete")
     for spec in SPECS.values():
-        for model, related in spec.depends_on:
-            handler = _dependency_handler(spec, related)
-            _connected.append(handler)  # signals hold weak references
-            post_save.connect(handler, sender=model, weak=False)
+        connect_dependencies(spec)
+
+
+def connect_dependencies(spec: IndexSpec) -> None:
+    """Re-index ``spec``'s objects when an object they depend on is saved (idempotent: one
+    handler per spec and dependency, whoever calls this first)."""
+    for n, (model, related) in enumerate(spec.depends_on):
+        post_save.connect(
+            _dependency_handler(spec, related),
+            sender=model,
+            weak=False,
+            dispatch_uid=f"search.depends.{spec.label}.{n}",
+        )
 
 
 # --- full rebuild ------------------------------------------------------------------------
@@ -226,7 +236,7 @@ def rebuild(spec: IndexSpec, progress: Callable[[int], None] | None = None) -> i
             backend.delete_label(cursor, spec.label)
         SearchDocument.objects.filter(model_label=spec.label).delete()
         batch: list[Source] = []
-        for obj in spec.rows().order_by("pk").iterator(chunk_size=CHUNK):
+        for obj in spec.indexing_rows().order_by("pk").iterator(chunk_size=CHUNK):
             batch.append(source_of(spec, obj))
             if len(batch) >= CHUNK:
                 done += write_documents(batch, replace=False)

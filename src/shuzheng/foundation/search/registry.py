@@ -26,6 +26,8 @@ class IndexSpec:
     language: Getter = None
     queryset: Callable[[], models.QuerySet] | None = None
     depends_on: tuple[tuple[type[models.Model], Callable[[Any], Iterable[Any]]], ...] = ()
+    for_indexing: Callable[[models.QuerySet], models.QuerySet] | None = None
+    facets: Getter = None
 
     @property
     def label(self) -> str:
@@ -36,6 +38,12 @@ class IndexSpec:
         if self.queryset is not None:
             return self.queryset()
         return self.model._default_manager.all()
+
+    def indexing_rows(self) -> models.QuerySet:
+        """``rows()`` with what building a document reads (related rows prefetched) — kept
+        apart so that the access step of a search loads only what a hit shows."""
+        rows = self.rows()
+        return self.for_indexing(rows) if self.for_indexing is not None else rows
 
     def value(self, getter: Getter, obj) -> Any:
         if getter is None:
@@ -84,6 +92,8 @@ def register(
     language: Getter = None,
     queryset: Callable[[], models.QuerySet] | None = None,
     depends_on: Iterable[tuple[type[models.Model], Callable[[Any], Iterable[Any]]]] = (),
+    for_indexing: Callable[[models.QuerySet], models.QuerySet] | None = None,
+    facets: Getter = None,
 ) -> IndexSpec:
     """Declare how ``model`` is indexed and which capability reads it.
 
@@ -92,7 +102,12 @@ def register(
     per field (title, keywords, body); ≥ 3 ranks as a title, ≥ 1.5 as keywords, less as
     body text. ``perm``: the capability ``access.scope`` checks on every hit. ``queryset``:
     the rows that are searchable at all (e.g. active ones). ``depends_on``: (other model,
-    function from one of its objects to the objects of ``model`` to re-index) pairs.
+    function from one of its objects to the objects of ``model`` to re-index) pairs; a save
+    of such an object re-indexes those after commit (domain apps register in their own
+    ``ready()``, after the search app's: the handlers are connected here). ``for_indexing``:
+    adds what building documents reads to ``queryset`` (``prefetch_related`` …), used when
+    indexing only. ``facets``: a callable giving the object's facet values ("depth:4",
+    "org:1/36/" …) that ``query(facets=…)`` filters on inside the index.
     """
     spec = IndexSpec(
         model=model,
@@ -106,8 +121,13 @@ def register(
         language=language,
         queryset=queryset,
         depends_on=tuple(depends_on),
+        for_indexing=for_indexing,
+        facets=facets,
     )
     SPECS[model] = spec
+    from shuzheng.foundation.search import indexing
+
+    indexing.connect_dependencies(spec)
     return spec
 
 

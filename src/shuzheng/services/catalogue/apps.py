@@ -8,4 +8,9 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("政务服务事项目录")
 
     def ready(self) -> None:
-        from shuzheng.services.catalogue import access_rules  # noqa: F401  (capabilities, rules)
+        from shuzheng.services.catalogue import (
+            access_rules,  # noqa: F401  (capabilities, rules)
+            search,
+        )
+
+        search.register()  # published items in foundation.search; the synonym file
