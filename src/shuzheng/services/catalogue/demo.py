@@ -38,6 +38,11 @@ def load_demo(stdout=None, *, directory: Path | None = None) -> int:
         changed += result.changed
         if stdout is not None:
             stdout.write(f"Service catalogue {path.name}: {result.summary()}")
+    from shuzheng.services.catalogue import search
+
+    added = search.load_synonyms(channel="cli")  # idempotent; administrators' edits stay
+    if stdout is not None:
+        stdout.write(f"Search synonyms (同义词): {len(added)} groups added")
     return changed
 
 
