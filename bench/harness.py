@@ -229,16 +229,20 @@ class Server:
         return f"http://{HOST}:{self.port}{path}"
 
 
-def granian_command(port: int, workers: int) -> list[str]:
+def granian_command(port: int, workers: int, blocking_threads: int | None = None) -> list[str]:
+    """granian's command line; ``blocking_threads`` caps the threads (and so the database
+    connections) per worker, granian's default when None."""
     granian = BIN_DIR / "granian"
     if not granian.exists():
         raise BenchError(f"granian not found at {granian}; run `make install`")
+    threads = ["--blocking-threads", str(blocking_threads)] if blocking_threads else []
     return [
         str(granian),
         "--interface", "wsgi",
         "--host", HOST,
         "--port", str(port),
         "--workers", str(workers),
+        *threads,
         "--log-level", "warning",
         WSGI_TARGET,
     ]  # fmt: skip
@@ -246,11 +250,16 @@ def granian_command(port: int, workers: int) -> list[str]:
 
 @contextlib.contextmanager
 def running_server(
-    inst: Installation, *, workers: int, ready_path: str = "/healthz", timeout: float = 60
+    inst: Installation,
+    *,
+    workers: int,
+    ready_path: str = "/healthz",
+    timeout: float = 60,
+    blocking_threads: int | None = None,
 ) -> Iterator[Server]:
     """Start granian (WSGI) on a free loopback port; stop its whole process group on exit."""
     port = free_port()
-    command = granian_command(port, workers)
+    command = granian_command(port, workers, blocking_threads)
     log_path = inst.var_dir / f"granian-{port}.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
