@@ -6,13 +6,12 @@ from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shuzheng.foundation.identity.login.testing import totp_code
-from tests.e2e.conftest import browser  # noqa: F401  (the shared Playwright fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_supervisor_sees_charts_drawn_under_the_content_security_policy(
-    browser,  # noqa: F811
+    browser,
     live_server,
     tmp_path,
 ):
