@@ -66,6 +66,26 @@ def test_the_correction_notice_lists_every_reason_and_the_deadline(
     assert "身份证明不清晰；缺少场所证明" in message.body and "2026-10-12" in message.body
 
 
+def test_each_event_reads_the_case_afresh(
+    staff, item, citizen, case_factory, clock, django_capture_on_commit_callbacks
+):
+    """One event loads its case once; the next event must not see the previous one's copy."""
+    from shuzheng.services.cases import notifications
+    from shuzheng.services.cases.services import apply
+
+    case = case_factory(item, citizen, state="submitted")
+    clock.set(at(9, 29))
+    for reason in ("第一次补正", "第二次补正"):
+        with django_capture_on_commit_callbacks(execute=True):
+            handle.request_correction(staff.clerk, fresh(case), reasons=[reason], days=5)
+        if reason == "第一次补正":
+            with django_capture_on_commit_callbacks(execute=True):
+                apply.resubmit(citizen, fresh(case))
+    assert notifications._event_cases.get() is None  # the memo lives only during an event
+    notices = [m.body for m in inbox(citizen) if "补正" in m.title]
+    assert any("第二次补正" in body and "第一次补正" not in body for body in notices)
+
+
 def test_rejection_denial_conclusion_and_delivery_reach_the_applicant_with_the_reasons(
     staff, item, citizen, case_factory, clock, django_capture_on_commit_callbacks
 ):

@@ -15,6 +15,7 @@ case when the message is rendered, in each recipient's language.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 
 from django.urls import NoReverseMatch, reverse
@@ -114,17 +115,36 @@ WAITING_FOR = {
 # --------------------------------------------------------------------------- the case
 
 
+# While one event is being notified, its case is loaded once (recipients, link and message
+# all ask for it); outside that, every call reads the database.
+_event_cases: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "cases_notification_cases", default=None
+)
+
+
 def _case_of(payload: dict):
     """The case an event is about: by 办件编号 (services.case.*) or by key (workflow.*)."""
     from shuzheng.services.cases.models import Case
 
-    cases = Case.objects.select_related("item_version", "owner", "handler", "organisation")
-    if payload.get("number"):
-        return cases.filter(number=payload["number"]).first()
     subject = str(payload.get("subject_id") or "")
-    if subject.isdigit():
-        return cases.filter(pk=int(subject)).first()
-    return None
+    if payload.get("number"):
+        lookup = {"number": payload["number"]}
+    elif subject.isdigit():
+        lookup = {"pk": int(subject)}
+    else:
+        return None
+    memo = _event_cases.get()
+    key = tuple(lookup.items())
+    if memo is not None and key in memo:
+        return memo[key]
+    cases = Case.objects.select_related("item_version", "owner", "handler", "organisation")
+    try:
+        case = cases.get(**lookup)
+    except Case.DoesNotExist:
+        case = None
+    if memo is not None:
+        memo[key] = case
+    return case
 
 
 def _when(moment) -> str:
@@ -257,7 +277,11 @@ def on_case_event(event) -> None:
     """A case event the applicant hears about → an inbox message (idempotent by event id)."""
     from shuzheng.foundation.events.notifications.events import notify_for_event
 
-    notify_for_event(event)
+    token = _event_cases.set({})
+    try:
+        notify_for_event(event)
+    finally:
+        _event_cases.reset(token)
 
 
 def register() -> None:
