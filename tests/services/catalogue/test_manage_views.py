@@ -4,6 +4,7 @@ published; import shows every problem; export downloads the editor's items."""
 
 import io as bytes_io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -353,3 +354,16 @@ def test_the_import_page_explains_the_template(client, staff):
     assert page.status_code == 200 and 'type="file"' in page.content.decode()
     response = signed_in(client, staff.editor).post(url("manage-import"), {})
     assert response.status_code == 400 and "请选择要导入的文件" in response.content.decode()
+
+
+def test_the_menus_lead_to_the_services_and_to_item_management_for_editors_only(
+    client, tree, make_staff
+):
+    page = client.get("/").content.decode()
+    assert re.search(r'class="nav-link"\s+href="/services/"', page)  # the portal menu
+    editor = make_staff(tree.zwfw, "catalogue-editor")
+    clerk = make_staff(tree.zwfw, "window-clerk")
+    client.force_login(clerk)
+    assert 'href="/workbench/catalogue/"' not in client.get("/workbench/").content.decode()
+    client.force_login(editor)
+    assert 'href="/workbench/catalogue/"' in client.get("/workbench/").content.decode()
