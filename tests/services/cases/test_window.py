@@ -147,3 +147,40 @@ def test_the_person_reads_the_clerks_uploads_through_their_case(clerk, item, tre
     with pytest.raises(Exception) as caught:
         files.file_for(stranger, row.file_id)
     assert caught.typename == "Http404"
+
+
+def test_a_window_submission_is_in_the_clerks_name_and_the_person_is_told(
+    clerk, item, django_capture_on_commit_callbacks
+):
+    from shuzheng.foundation.events.notifications.models import Message
+    from shuzheng.services.cases.selectors import applicant
+    from shuzheng.services.cases.services import apply
+    from tests.services.conftest import GOOD_FORM, make_citizen
+
+    person_user = make_citizen(name="王五", id_number=WALK_IN_ID)
+    case = apply.create_draft(clerk, item, on_behalf_of=person_user.person)
+    for code in ("id_proof", "premises"):
+        apply.attach_material(clerk, case, material_code=code, upload=pdf_upload())
+    with django_capture_on_commit_callbacks(execute=True):
+        apply.submit(clerk, case, form=dict(GOOD_FORM))
+    record = case.workflow.history.get(action="submit_at_window")
+    assert record.actor == clerk
+    submitted = [row for row in applicant.timeline(case) if row["action"] == "submit_at_window"]
+    assert submitted and submitted[0]["by"] == "窗口代办"
+    assert Message.objects.filter(recipient=person_user, title="申请已提交").exists()
+
+
+def test_a_clerk_whose_grant_does_not_cover_the_item_cannot_start_a_window_draft(
+    tree, make_staff, item
+):
+    from django.core.exceptions import PermissionDenied
+
+    from shuzheng.services.cases.models import Case
+    from shuzheng.services.cases.services import apply
+    from tests.services.conftest import make_citizen
+
+    district_clerk = make_staff(tree.doumen, "window-clerk")  # item belongs to a city body
+    person_user = make_citizen(name="王五", id_number=WALK_IN_ID)
+    with pytest.raises(PermissionDenied):
+        apply.create_draft(district_clerk, item, on_behalf_of=person_user.person)
+    assert not Case.objects.exists()

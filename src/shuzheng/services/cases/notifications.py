@@ -83,6 +83,10 @@ APPLICANT_TEMPLATES = {
         _("送达通知"),
     ),
 }
+# a submission taken at the window (代办) confirms to the applicant just the same
+APPLICANT_TEMPLATES["workflow.services.case.submit_at_window"] = APPLICANT_TEMPLATES[
+    "workflow.services.case.submit"
+]
 
 STAFF_TEMPLATES = {
     "workflow.services.case.approaching": (

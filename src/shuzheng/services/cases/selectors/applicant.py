@@ -29,7 +29,9 @@ from shuzheng.services.cases import numbering
 from shuzheng.services.cases.models import ApplicantType, Case, CaseState
 from shuzheng.services.catalogue.models import LimitUnit
 
-APPLICANT_ACTIONS = ("start", "submit", "resubmit", "withdraw", "withdraw_running")
+_OWN_ACTIONS = ("submit", "resubmit", "withdraw", "withdraw_running")
+# The applicant's steps, and the same steps taken by a window clerk for them (代办).
+APPLICANT_ACTIONS = ("start", *_OWN_ACTIONS, *(f"{a}_at_window" for a in _OWN_ACTIONS))
 # What the applicant reads in the timeline: reasons and decisions addressed to them; the
 # internal opinions of 受理 and 审查 stay in the workbench.
 VISIBLE_NOTES = {
@@ -39,6 +41,8 @@ VISIBLE_NOTES = {
     "approve": ("opinion", gettext_lazy("决定意见")),
     "withdraw": ("reason", gettext_lazy("撤回理由")),
     "withdraw_running": ("reason", gettext_lazy("撤回理由")),
+    "withdraw_at_window": ("reason", gettext_lazy("撤回理由")),
+    "withdraw_running_at_window": ("reason", gettext_lazy("撤回理由")),
 }
 NEXT_STEPS = {
     CaseState.DRAFT: gettext_lazy("继续填写并提交申请"),

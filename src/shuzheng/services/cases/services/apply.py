@@ -4,8 +4,8 @@ receipt), 补正后重新提交 and 撤件 — and the window clerk's 代办 of 
 Who may act on a case: its owner (the person applying, self-service ``cases.apply``), an
 agent of the enterprise applied for whose authorisation includes ``cases.apply`` (the legal
 representative holds every delegable scope from registration), or — for a 代办 case — a
-window clerk holding ``cases.apply_on_behalf`` (the clerk who took it in, or one whose grant
-covers the accepting organisation). Everyone else gets PermissionDenied; pages and the API
+window clerk whose ``cases.apply_on_behalf`` grant covers the accepting organisation, acting
+in their own name through the ``*_at_window`` transitions. Everyone else gets PermissionDenied; pages and the API
 reach cases through ``selectors.applicant`` first, so to them a stranger's case is a 404.
 
 Rules chosen here (see docs/services.md):
@@ -80,12 +80,10 @@ def _fresh(case: Case) -> Case:
 
 
 def _is_window_clerk(actor, case: Case) -> bool:
-    """A 代办 case may be continued by the clerk who took it in, or by a clerk whose
-    ``cases.apply_on_behalf`` grant covers the accepting organisation."""
-    if not case.on_behalf or not access.holds(actor, "cases.apply_on_behalf"):
+    """A 代办 case may be continued by a window clerk whose ``cases.apply_on_behalf`` grant
+    covers the accepting organisation (the clerk who took it in had to hold one)."""
+    if not case.on_behalf:
         return False
-    if case.submitted_by_id is not None and case.submitted_by_id == getattr(actor, "pk", None):
-        return True
     try:
         access.check(actor, case, "cases.apply_on_behalf")
     except PermissionDenied:
@@ -93,27 +91,21 @@ def _is_window_clerk(actor, case: Case) -> bool:
     return True
 
 
-def _authorise(actor, case: Case):
-    """Raise PermissionDenied unless ``actor`` may act for the applicant; returns the actor
-    the workflow engine moves the case as.
-
-    The engine's applicant transitions need ``cases.apply`` on the case, which a window
-    clerk does not hold: a 代办 transition is taken as the installation once the clerk's
-    own right was checked here; the clerk is named in this module's audit record, in the
-    history row's data and in ``submitted_by``."""
+def _authorise(actor, case: Case) -> bool:
+    """Raise PermissionDenied unless ``actor`` may act for the applicant; True when the
+    actor is a window clerk acting for them (the ``*_at_window`` transitions, which the
+    engine checks against the clerk's own ``cases.apply_on_behalf``)."""
     try:
         access.check(actor, case, "cases.apply")
-        return actor
+        return False
     except PermissionDenied:
         if _is_window_clerk(actor, case):
-            return access.SYSTEM
+            return True
         raise
 
 
-def _move(mover, actor, case: Case, action: str, **kwargs) -> Case:
-    if mover is access.SYSTEM and actor is not access.SYSTEM:
-        kwargs["data"] = {"window_clerk": getattr(actor, "username", ""), "on_behalf": True}
-    return common.move(mover, case, action, **kwargs)
+def _move(at_window: bool, actor, case: Case, action: str, **kwargs) -> Case:
+    return common.move(actor, case, f"{action}_at_window" if at_window else action, **kwargs)
 
 
 def _longest(pair) -> int:
@@ -199,7 +191,7 @@ def create_draft(
     version = _published_version(item)
     agent_note = (agent_note or "").strip()
     if on_behalf_of is not None:
-        access.require(actor, "cases.apply_on_behalf")
+        access.check(actor, item.organisation, "cases.apply_on_behalf")
         if enterprise is not None:
             raise _field("enterprise", _("窗口代办只受理自然人的申请"), "not_supported")
         if len(agent_note) > AGENT_NOTE_MAX:
@@ -415,7 +407,7 @@ def submit(actor, case: Case, *, form: dict | None = None, commitment: bool = Fa
     the 告知承诺); the case gets its 办件编号 and moves to 已申报. Repeating it returns the
     submitted case unchanged."""
     case = _fresh(case)
-    mover = _authorise(actor, case)
+    at_window = _authorise(actor, case)
     repeated = case.number and case.submitted_by_id == getattr(actor, "pk", None)
     if case.state != CaseState.DRAFT:
         if repeated and case.state != CaseState.CORRECTION:
@@ -446,7 +438,7 @@ def submit(actor, case: Case, *, form: dict | None = None, commitment: bool = Fa
     case.save(
         update_fields=["form_data", "commitment_signed", "submitted_at", "submitted_by", "number"]
     )
-    _move(mover, actor, case, "submit")
+    _move(at_window, actor, case, "submit")
     audit.record(
         actor,
         "services.case.submit",
@@ -474,7 +466,7 @@ def resubmit(actor, case: Case, *, form: dict | None = None) -> Case:
     """补正后重新提交: after 补齐补正 the corrected application goes back to the window
     (same 办件编号); repeating it returns the case unchanged."""
     case = _fresh(case)
-    mover = _authorise(actor, case)
+    at_window = _authorise(actor, case)
     if case.state != CaseState.CORRECTION:
         last = _last_history(case)
         if (
@@ -495,7 +487,7 @@ def resubmit(actor, case: Case, *, form: dict | None = None) -> Case:
     if getattr(actor, "pk", None):
         case.submitted_by = actor
     case.save(update_fields=["form_data", "submitted_by"])
-    _move(mover, actor, case, "resubmit")
+    _move(at_window, actor, case, "resubmit")
     audit.record(
         actor,
         "services.case.resubmit",
@@ -510,7 +502,7 @@ def resubmit(actor, case: Case, *, form: dict | None = None) -> Case:
 def withdraw(actor, case: Case, *, reason: str) -> Case:
     """撤件: the applicant withdraws the application before 办结, giving a reason."""
     case = _fresh(case)
-    mover = _authorise(actor, case)
+    at_window = _authorise(actor, case)
     reason = (reason or "").strip()
     if case.state == CaseState.WITHDRAWN and case.number:
         return case
@@ -527,7 +519,7 @@ def withdraw(actor, case: Case, *, reason: str) -> Case:
         if case.state in (CaseState.SUBMITTED, CaseState.CORRECTION)
         else "withdraw_running"
     )
-    _move(mover, actor, case, action, reason=reason)
+    _move(at_window, actor, case, action, reason=reason)
     audit.record(
         actor,
         "services.case.withdraw",
