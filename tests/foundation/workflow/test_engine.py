@@ -135,6 +135,20 @@ def test_a_transition_not_allowed_from_the_state_names_the_rule(case, admin):
     assert not TransitionRecord.objects.filter(instance=case, action="finish").exists()
 
 
+def test_check_transition_refuses_like_a_transition_and_writes_nothing(
+    case, admin, tree, make_staff
+):
+    assert workflow.check_transition(admin, case, "accept").target == "accepted"
+    with pytest.raises(workflow.TransitionNotAllowed):
+        workflow.check_transition(admin, case, "finish")
+    with pytest.raises(workflow.Conflict):
+        workflow.check_transition(admin, case, "accept", revision=case.revision + 1)
+    with pytest.raises(PermissionDenied):
+        workflow.check_transition(make_staff(tree.doumen), case, "accept")
+    case.refresh_from_db()
+    assert case.state == "submitted" and case.history.count() == 1
+
+
 def test_unknown_action_is_refused(case, admin):
     with pytest.raises(workflow.TransitionNotAllowed):
         workflow.transition(admin, case, "teleport")

@@ -10,6 +10,7 @@ from shuzheng.foundation.lazy import lazy_exports
 _SERVICES = (
     "start",
     "transition",
+    "check_transition",
     "available_actions",
     "save_definition",
     "export_definition",

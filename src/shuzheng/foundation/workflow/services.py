@@ -160,7 +160,11 @@ def transition(
         )
 
 
-def _transition(actor, instance, action, *, opinion, reason, attachments, data, revision, at):
+def check_transition(actor, instance: WorkflowInstance, action: str, *, revision=None):
+    """The entry checks of a transition — revision, action, current state, permission — with
+    nothing written; returns the transition. A use case calls it before checking its own
+    fields, so an actor who may not act (or acts on a moved instance) learns that first."""
+    revision = instance.revision if revision is None else revision
     if revision != instance.revision:  # the caller decided on a state that has since moved
         raise Conflict(_("该事项已被他人处理（状态已变化），请刷新后重试"))
     spec = spec_of(instance.definition)
@@ -180,8 +184,14 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
             },
             code="not_allowed_from_state",
         )
+    access.check(actor, instance.subject, t.permission)
+    return t
+
+
+def _transition(actor, instance, action, *, opinion, reason, attachments, data, revision, at):
+    t = check_transition(actor, instance, action, revision=revision)
+    spec = spec_of(instance.definition)
     subject = instance.subject
-    access.check(actor, subject, t.permission)
     supplied = {"opinion": opinion.strip(), "reason": reason.strip(), "attachments": attachments}
     missing = {
         f: ValidationError(_("“%(label)s”需要填写此项") % {"label": t.label}, code="required")
