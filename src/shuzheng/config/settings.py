@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "shuzheng.foundation.web",
     "shuzheng.services.catalogue",
     "shuzheng.services.cases",
+    "shuzheng.governance.grid",
+    "shuzheng.governance.hotline",
 ]
 
 MIDDLEWARE = [

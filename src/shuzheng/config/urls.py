@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("shuzheng.services.catalogue.api_urls")),
     path("api/v1/", include("shuzheng.services.cases.api.urls")),
+    path("api/v1/hotline/", include("shuzheng.governance.hotline.api.urls")),
+    path("open311/v2/", include("shuzheng.governance.hotline.open311")),
     path("api/", include("shuzheng.foundation.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("shuzheng.foundation.identity.login.urls")),
@@ -17,6 +19,8 @@ urlpatterns = [
     path("workbench/audit/", include("shuzheng.foundation.trust.urls")),
     path("", include("shuzheng.services.catalogue.urls")),
     path("", include("shuzheng.services.cases.urls")),
+    path("", include("shuzheng.governance.hotline.urls")),
+    path("", include("shuzheng.governance.grid.urls")),
     path("", include("shuzheng.foundation.events.notifications.urls")),
     path("", include("shuzheng.foundation.web.urls")),
 ]

@@ -16,6 +16,7 @@ _SERVICES = (
     "export_definition",
     "latest_definition",
     "check_deadlines",
+    "extend_clock",
     "Conflict",
     "TransitionNotAllowed",
 )

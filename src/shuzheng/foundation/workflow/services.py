@@ -255,6 +255,26 @@ def _transition(actor, instance, action, *, opinion, reason, attachments, data, 
     return instance
 
 
+def extend_clock(instance: WorkflowInstance, amount: int) -> WorkflowInstance:
+    """Lengthen the running (or paused) clock of ``instance`` by ``amount`` of its own unit
+    (an approved 延期: "+5 working days"), moving its deadline and re-arming the
+    approaching / overdue notices. Call inside the use case's transaction, after the
+    transition that approved it; raises TransitionNotAllowed when no clock is live."""
+    clock = dict(instance.clock or {})
+    if not clock or clock.get("state") not in (SlaState.RUNNING, SlaState.PAUSED):
+        raise TransitionNotAllowed(_("没有正在计时的时限，不能延期"), code="no_clock")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationError(_("延期时长必须是正整数"), code="bad_amount")
+    clock["limit"] = int(clock["limit"]) + amount
+    due_at = sla.due_at(clock)
+    WorkflowInstance.objects.filter(pk=instance.pk).update(
+        clock=clock, due_at=due_at, approaching_sent_at=None, overdue_sent_at=None
+    )
+    instance.clock, instance.due_at = clock, due_at
+    instance.approaching_sent_at = instance.overdue_sent_at = None
+    return instance
+
+
 def _check_attachments(actor, attachments) -> None:
     """Attachments are stored files (foundation.files) the actor may read, by id."""
     from django.http import Http404

@@ -1,0 +1,5 @@
+"""Event handlers (being written)."""
+
+
+def register() -> None:
+    pass

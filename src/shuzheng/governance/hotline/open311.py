@@ -1,0 +1,3 @@
+"""Open311 GeoReport v2 (being written)."""
+
+urlpatterns: list = []
