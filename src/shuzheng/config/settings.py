@@ -408,3 +408,16 @@ FILES_ARCHIVE_MAX_ENTRIES = env.int("FILES_ARCHIVE_MAX_ENTRIES", default=2000)
 FILES_DELETED_GRACE_DAYS = env.int("FILES_DELETED_GRACE_DAYS", default=30)
 # Where uploads are copied while being checked (default: the system's temporary folder).
 FILES_TEMP_DIR = env.str("FILES_TEMP_DIR", default="") or None
+
+# --- 12345 hotline (一网统管 I) --------------------------------------------------------------
+# The organisation that holds orders before dispatch (the city's 12345 centre), by name.
+HOTLINE_CENTRE_NAME = env.str("HOTLINE_CENTRE_NAME", default="珠海市市民服务热线管理中心")
+# Duplicates: orders of the same category within this radius (metres) and window (hours).
+HOTLINE_DUPLICATE_RADIUS_M = env.int("HOTLINE_DUPLICATE_RADIUS_M", default=200)
+HOTLINE_DUPLICATE_HOURS = env.int("HOTLINE_DUPLICATE_HOURS", default=72)
+# The model's unit suggestion is used (when no routing rule applies) from this confidence.
+HOTLINE_UNIT_MIN_CONFIDENCE = env.float("HOTLINE_UNIT_MIN_CONFIDENCE", default=0.6)
+# How often the 催办 / 督办 sweep runs (a periodic job).
+HOTLINE_SWEEP_MINUTES = env.int("HOTLINE_SWEEP_MINUTES", default=5)
+# Open311 GeoReport v2: the jurisdiction_id this endpoint serves.
+OPEN311_JURISDICTION = env.str("OPEN311_JURISDICTION", default="zhuhai.gov.cn")
