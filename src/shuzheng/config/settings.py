@@ -421,3 +421,7 @@ HOTLINE_UNIT_MIN_CONFIDENCE = env.float("HOTLINE_UNIT_MIN_CONFIDENCE", default=0
 HOTLINE_SWEEP_MINUTES = env.int("HOTLINE_SWEEP_MINUTES", default=5)
 # Open311 GeoReport v2: the jurisdiction_id this endpoint serves.
 OPEN311_JURISDICTION = env.str("OPEN311_JURISDICTION", default="zhuhai.gov.cn")
+# Open311 POSTs carry an api_key: each application gets this many per minute (0 = no limit),
+# instead of the anonymous per-address limit.
+OPEN311_POSTS_PER_MINUTE = env.int("OPEN311_POSTS_PER_MINUTE", default=600)
+RATE_LIMIT_KEYED_PREFIXES = ["/open311/"]

@@ -796,3 +796,16 @@ def test_an_emergency_is_announced_for_the_same_day(client, hl):
     _register(hl, urgency="emergency")
     (row,) = parse(get(client, "requests", "json"), "json")
     assert row["service_notice"].endswith("当日办结")
+
+
+def test_an_application_over_its_budget_gets_429_in_open311_format_not_the_address_limit(
+    client, hl, app, settings
+):
+    """Open311 POSTs are limited per api_key, not by the anonymous per-address limit."""
+    settings.ANON_POST_RATE_PER_MINUTE = 1
+    settings.OPEN311_POSTS_PER_MINUTE = 2
+    created, key = app
+    assert post(client, key).status_code == 200
+    assert post(client, key).status_code == 200  # over the per-address limit, within the key's
+    assert_error(post(client, key), "json", 429)
+    assert WorkOrder.objects.filter(channel="open311").count() == 2

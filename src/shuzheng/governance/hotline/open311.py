@@ -40,6 +40,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from shuzheng.foundation.identity.login import ratelimit
 from shuzheng.governance.hotline.models import (
     FINAL_STATES,
     OPEN_STATES,
@@ -642,6 +643,11 @@ def create_request(request, fmt: str) -> HttpResponse:
     client = open311_clients.client_for_key(data.get("api_key"))
     if client is None:
         raise Open311Error(403, _("api_key 缺失或无效，无法提交诉求"))
+    # the anonymous per-address limit does not apply here (RATE_LIMIT_KEYED_PREFIXES): each
+    # application has its own per-minute budget
+    wait = ratelimit.hit("open311", str(client.pk), settings.OPEN311_POSTS_PER_MINUTE)
+    if wait is not None:
+        raise Open311Error(429, _("提交过于频繁，请 %(seconds)s 秒后再试") % {"seconds": wait})
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, _field("service_code", _("此项为必填项")))

@@ -115,6 +115,9 @@ class RateLimitMiddleware:
             return ratelimit.hit("login", ip, policy.setting("LOGIN_RATE_PER_MINUTE", 10))
         if request.user.is_authenticated or _bearer_api_call(request):
             return None
+        # APIs that carry their own key (Open311's api_key) limit per key, not per address
+        if request.path.startswith(tuple(policy.setting("RATE_LIMIT_KEYED_PREFIXES", ()))):
+            return None
         return ratelimit.hit("anon", ip, policy.setting("ANON_POST_RATE_PER_MINUTE", 30))
 
 
