@@ -10,7 +10,7 @@ class HotlineConfig(AppConfig):
     def ready(self) -> None:
         from shuzheng.foundation.files.registry import JPEG, MB, PNG, register_use
         from shuzheng.foundation.web import nav
-        from shuzheng.governance.hotline import access_rules, events, tasks  # noqa: F401
+        from shuzheng.governance.hotline import access_rules, events, search, tasks  # noqa: F401
 
         register_use(
             "hotline.photo",
@@ -20,6 +20,7 @@ class HotlineConfig(AppConfig):
             retention_days=3 * 365,
         )
         events.register()
+        search.register()  # the knowledge base in foundation.search
         nav.workbench("hotline:intake", _("12345 来电登记"), "hotline.register", order=30)
         nav.workbench("hotline:queue", _("12345 工单"), "hotline.view", order=31)
         nav.workbench("hotline:knowledge", _("知识库"), "hotline.manage", order=33)
