@@ -10,7 +10,6 @@ def load_demo(stdout=None) -> dict:
     counts = services.load_demo(access.SYSTEM)
     if stdout is not None:
         stdout.write(
-            "Grid (网格): %(boundaries)s outlines, %(cells)s cells"
-            % {"boundaries": counts.get("boundaries", 0), "cells": counts.get("cells", 0)}
+            f"Grid (网格): {counts.get('boundaries', 0)} outlines, {counts.get('cells', 0)} cells"
         )
     return counts
