@@ -190,3 +190,24 @@ def test_a_typhoon_closure_moves_the_deadline_and_the_urge_moment(
     assert order.urge_at == at(10, 9, 18)
     assert urging.sweep(now=at(10, 8, 18, 30))["urge"] == 0
     assert urging.sweep(now=at(10, 9, 18, 30))["urge"] == 1
+
+
+def test_an_approved_extension_is_urged_and_supervised_again_on_its_new_deadline(
+    hl, order_factory, clock
+):
+    """The reminders are per deadline: after 延期 the unit is reminded of the new one."""
+    order = consultation(hl, order_factory, clock)
+    clock.set(at(9, 29, 11))
+    loop.sign(hl.cg_handler, order)
+    assert urging.sweep(now=at(10, 8, 18, 1))["urge"] == 1
+    clock.set(at(10, 9, 9))
+    loop.request_extension(hl.cg_handler, fresh(order), days=2, reason="需现场复核")
+    loop.decide_extension(hl.operator, fresh(order), approve=True, opinion="同意延期两天")
+    order = fresh(order)
+    # 10-10 (Saturday) is a 调休 working day: 10-09 + 2 working days = 10-12
+    assert order.due_at == at(10, 12, 18)
+    assert urging.sweep(now=at(10, 9, 19))["urge"] == 0  # the new 催办 moment: 10-10 18:00
+    assert urging.sweep(now=at(10, 10, 18, 1))["urge"] == 1
+    assert urging.sweep(now=at(10, 12, 18, 1))["supervise"] == 1
+    assert urging.sweep(now=at(10, 12, 19)) == {"urge": 0, "supervise": 0, "sign": 0}
+    assert [k for k, _, _ in urges(order)].count("urge") == 2

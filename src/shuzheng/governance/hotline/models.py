@@ -344,6 +344,12 @@ class Urge(models.Model):
         choices=[("sign", _("签收时限")), ("finish", _("办结时限"))],
         default="finish",
     )
+    due = models.DateTimeField(
+        _("所针对的时限"),
+        null=True,
+        blank=True,
+        help_text=_("延期、重办或再次派单后的新时限会再次催办督办"),
+    )
     automatic = models.BooleanField(_("系统自动"), default=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -367,9 +373,9 @@ class Urge(models.Model):
         verbose_name_plural = _("催办督办记录")
         ordering = ["-at"]
         constraints = [
-            # the automatic sweep fires each kind once per deadline and unit
+            # the automatic sweep fires each kind once per deadline, unit and deadline moment
             models.UniqueConstraint(
-                fields=["order", "kind", "deadline", "unit"],
+                fields=["order", "kind", "deadline", "unit", "due"],
                 condition=Q(automatic=True),
                 name="urge_automatic_once",
             )

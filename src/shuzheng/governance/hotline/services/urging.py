@@ -10,8 +10,9 @@ after it, on the work calendar — automatic (``sweep``, a periodic job) and by 
 * 办结时限 (``due_at``, the engine's clock): 催办 from ``urge_at`` while the deadline is
   ahead, 督办 once it has passed.
 
-Each automatic reminder fires once per order, kind, deadline and unit (the ``Urge`` table's
-unique constraint; a unit that receives the order later is reminded of its own deadline).
+Each automatic reminder fires once per order, kind, deadline, unit and deadline moment (the
+``Urge`` table's unique constraint): a unit that receives the order later is reminded of its
+own deadline, and an approved 延期 or a 重办 (a new deadline) is reminded again.
 """
 
 from __future__ import annotations
@@ -91,8 +92,16 @@ def urge_at_for(order: WorkOrder) -> dt.datetime | None:
 
 
 def _fired(kind: str, which: str):
+    """The automatic reminder of this kind already fired for the order's current unit and
+    current deadline (an extension, a 重办 or a new dispatch sets a new one)."""
+    due_field = "sign_due_at" if which == "sign" else "due_at"
     return Urge.objects.filter(
-        order=OuterRef("pk"), unit=OuterRef("unit"), kind=kind, deadline=which, automatic=True
+        order=OuterRef("pk"),
+        unit=OuterRef("unit"),
+        kind=kind,
+        deadline=which,
+        due=OuterRef(due_field),
+        automatic=True,
     )
 
 
@@ -139,13 +148,18 @@ def sweep(*, now: dt.datetime | None = None) -> dict:
         ("supervise", due_for_supervision(now), UrgeKind.SUPERVISE, "finish"),
         ("urge", due_for_urge(now), UrgeKind.URGE, "finish"),
     ):
-        for pk, unit_id in rows.values_list("pk", "unit_id").iterator(chunk_size=BATCH):
-            if fire(pk, unit_id, kind, which, now=now):
+        due_field = "sign_due_at" if which == "sign" else "due_at"
+        for pk, unit_id, due in rows.values_list("pk", "unit_id", due_field).iterator(
+            chunk_size=BATCH
+        ):
+            if fire(pk, unit_id, kind, which, now=now, due=due):
                 counts[key] += 1
     return counts
 
 
-def fire(order_id: int, unit_id: int, kind: str, which: str, *, now: dt.datetime) -> bool:
+def fire(
+    order_id: int, unit_id: int, kind: str, which: str, *, now: dt.datetime, due=None
+) -> bool:
     """One automatic reminder: the ``Urge`` row, the order's flag, the audit record and the
     event the unit is notified by — in one transaction; False when it had already fired."""
     with transaction.atomic():
@@ -157,6 +171,7 @@ def fire(order_id: int, unit_id: int, kind: str, which: str, *, now: dt.datetime
                     deadline=which,
                     automatic=True,
                     unit_id=unit_id,
+                    due=due,
                     at=now,
                 )
         except IntegrityError:
