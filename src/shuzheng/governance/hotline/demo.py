@@ -4,18 +4,16 @@ classifier's training data, loaded as imported history without workflow instance
 trained on it; and a handful of live orders at every step of the loop, driven through the
 same use cases as real work. Idempotent."""
 
-import datetime as dt
 import random
 
 from django.db import transaction
-from django.utils import timezone
 
 from shuzheng.foundation import access
 from shuzheng.foundation.access import services as access_services
 from shuzheng.foundation.access.models import Role, RoleGrant
 from shuzheng.foundation.identity import services as identity
 from shuzheng.foundation.identity.demo import DEMO_PASSWORD
-from shuzheng.foundation.identity.models import Organisation, OrgKind, User
+from shuzheng.foundation.identity.models import Organisation, User
 
 # (username, name, organisation, position, role, grant on (None = own organisation))
 ACCOUNTS = [
@@ -60,23 +58,21 @@ def load_demo(stdout=None) -> int:
     live = _live()
     if stdout is not None:
         stdout.write(
-            "12345: %(cats)s categories, %(kb)s knowledge articles, %(rules)s routing rules, "
-            "%(hist)s labelled history orders, %(live)s live orders; classifier v%(v)s "
-            "(held-out category accuracy %(acc)s)"
-            % {
-                "cats": counts["categories"],
-                "kb": counts["articles"],
-                "rules": counts["rules"],
-                "hist": history,
-                "live": live,
-                "v": model.version if model else "-",
-                "acc": (model.metrics or {}).get("category", {}).get("top1", "-") if model else "-",
-            }
+            "12345: {cats} categories, {kb} knowledge articles, {rules} routing rules, "
+            "{hist} labelled history orders, {live} live orders; classifier v{v} "
+            "(held-out category accuracy {acc})".format(
+                cats=counts["categories"],
+                kb=counts["articles"],
+                rules=counts["rules"],
+                hist=history,
+                live=live,
+                v=model.version if model else "-",
+                acc=(model.metrics or {}).get("category", {}).get("top1", "-") if model else "-",
+            )
         )
         stdout.write(
-            "  12345 accounts (password %s): operator 话务/派单/审核/回访 · xzhotline 香洲区分中心 · "
+            f"  12345 accounts (password {DEMO_PASSWORD}): operator 话务/派单/审核/回访 · xzhotline 香洲区分中心 · "
             "gongbei 拱北街道承办 · chengguan 城管局承办 · hotadmin 热线管理员 · grid 网格员"
-            % DEMO_PASSWORD
         )
     return history + live
 
@@ -91,18 +87,18 @@ def _reference() -> dict:
 
 
 def _rules(routing) -> int:
-    """By-location rules for every on-site leaf; department rules for the others."""
+    """属地派单 for the leaves handled where they happen (city → district → street); the
+    other leaves go to their department."""
     from shuzheng.governance.hotline.models import Category, RoutingRule
 
     if RoutingRule.objects.exists():
         return RoutingRule.objects.count()
-    for leaf in Category.objects.filter(level=3, is_active=True):
-        if leaf.needs_location:
-            routing.save_rule(access.SYSTEM, category=leaf, by_location=True, min_confidence=0.7)
-        elif leaf.default_unit_id:
-            routing.save_rule(
-                access.SYSTEM, category=leaf, unit=leaf.default_unit, min_confidence=0.8
-            )
+    routing.default_rules(access.SYSTEM, min_confidence=0.7)
+    have = set(RoutingRule.objects.values_list("category_id", flat=True))
+    for leaf in Category.objects.filter(
+        level=3, is_active=True, default_unit__isnull=False
+    ).exclude(pk__in=have):
+        routing.save_rule(access.SYSTEM, category=leaf, unit=leaf.default_unit, min_confidence=0.8)
     return RoutingRule.objects.count()
 
 
@@ -132,92 +128,25 @@ def _accounts() -> None:
     for username, role_code, _on in GRANTS:
         user = User.objects.filter(username=username).first()
         role = Role.objects.get(code=role_code)
-        if user and not RoleGrant.objects.filter(
-            user=user, role=role, organisation=root, revoked_at__isnull=True
-        ).exists():
+        if (
+            user
+            and not RoleGrant.objects.filter(
+                user=user, role=role, organisation=root, revoked_at__isnull=True
+            ).exists()
+        ):
             access_services.grant_role(access.SYSTEM, user=user, role=role, organisation=root)
 
 
-def _units() -> dict[str, Organisation]:
-    return {
-        o.name: o
-        for o in Organisation.objects.filter(
-            kind__in=[OrgKind.DEPARTMENT, OrgKind.DISTRICT, OrgKind.ZONE, OrgKind.STREET, OrgKind.TOWN]
-        )
-    }
-
-
 def _history() -> int:
-    """The synthetic labelled set as two months of closed history (imported: no workflow
-    instance, but every field a closed order has)."""
-    from shuzheng.governance.grid.services import locate
+    """The synthetic labelled set as three months of closed history (imported: no workflow
+    instance, but every field a closed order has) — the classifier's training data."""
     from shuzheng.governance.hotline import synthetic
-    from shuzheng.governance.hotline.models import Category, WorkOrder
-    from shuzheng.governance.hotline.services import intake
-    from shuzheng.governance.hotline.services.numbering import next_number
 
-    rng = random.Random(20261130)
-    categories = {c.code: c for c in Category.objects.all()}
-    units = _units()
-    centre = intake.centre()
-    now = timezone.now()
-    rows = []
-    samples = synthetic.orders()
-    for i, s in enumerate(samples[len(LIVE) :]):
-        category = categories.get(s["category"])
-        if category is None:
-            continue
-        created = now - dt.timedelta(days=rng.uniform(1, 60), minutes=rng.randrange(600))
-        signed = created + dt.timedelta(hours=rng.uniform(0.2, 3))
-        closed = signed + dt.timedelta(days=rng.uniform(0.5, 9))
-        due = created + dt.timedelta(days=10 if s["request_type"] in ("complaint", "report", "suggestion") else 4)
-        satisfaction = rng.choices(
-            ["satisfied", "basic", "unsatisfied", "unreachable"], [70, 18, 8, 4]
-        )[0]
-        cell = locate(s["latitude"], s["longitude"]) if s.get("latitude") else None
-        unit = units.get(s.get("unit")) or category.default_unit or centre
-        rows.append(
-            WorkOrder(
-                number=next_number(at=created),
-                channel=rng.choices(["phone", "web", "wechat", "app", "grid"], [60, 12, 15, 8, 5])[0],
-                request_type=s["request_type"],
-                urgency=s.get("urgency", "normal"),
-                category=category,
-                title=s["title"],
-                content=s["content"],
-                address=s.get("address", ""),
-                latitude=s.get("latitude"),
-                longitude=s.get("longitude"),
-                grid=cell,
-                district=cell.district if cell else units.get(s.get("district")),
-                caller_name=_caller_name(rng),
-                caller_phone=f"+86138{rng.randrange(10**7, 10**8)}",
-                unit=unit,
-                dispatched_by=centre,
-                state="closed",
-                sla_state="stopped",
-                due_at=due,
-                sign_due_at=created + dt.timedelta(hours=4),
-                signed_at=signed,
-                category_confirmed=True,
-                reply="已核实处理，并向诉求人反馈。",
-                replied_at=closed - dt.timedelta(hours=2),
-                satisfaction=satisfaction,
-                callback_score={"satisfied": 5, "basic": 4, "unsatisfied": 2}.get(satisfaction),
-                callback_at=closed,
-                closed_at=closed,
-                on_time=closed <= due,
-                rework_count=1 if satisfaction == "unsatisfied" and rng.random() < 0.5 else 0,
-                created_at=created,
-                updated_at=closed,
-            )
-        )
-    WorkOrder.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return synthetic.load_history(access.SYSTEM, days=90)
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁宋郑谢韩唐冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉梅志国建文嘉欣子轩晓燕海燕家豪"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉梅志国建文嘉欣子轩晓燕海家豪"
 
 
 def _caller_name(rng) -> str:
@@ -243,8 +172,15 @@ def _live() -> int:
     gongbei = Organisation.objects.filter(name="拱北街道").first()
     if not (xz and gb and xiangzhou and gongbei):
         return 0
+    from shuzheng.governance.hotline.services.categories import local_codes
+
     rng = random.Random(12345)
-    on_site = [s for s in synthetic.orders() if s["district"] == "香洲区" and s.get("street") == "拱北街道"]
+    local = set(local_codes())
+    on_site = [
+        s
+        for s in synthetic.orders(n=600, seed=7)
+        if s.get("street") == "拱北街道" and s["category"] in local
+    ]
     created = 0
     for offset, stage in LIVE:
         s = on_site[offset % len(on_site)] if on_site else None

@@ -356,7 +356,7 @@ REPLIES = {
 }
 
 
-def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
+def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None, days: int = 365) -> int:
     """Write ``orders(n, seed)`` as closed, category-confirmed orders of the past year — the
     labelled history the classifier trains on — and return how many were new. Idempotent
     (``source_ref`` "synthetic:<seed>:<i>"); the handling unit is the organisation of the
@@ -369,6 +369,7 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
     from shuzheng.foundation.identity.models import Organisation
     from shuzheng.foundation.trust import audit
     from shuzheng.governance.hotline.models import Category, WorkOrder
+    from shuzheng.governance.hotline.services.numbering import allocate
 
     if actor is not access.SYSTEM:
         access.require(actor, "hotline.manage")
@@ -390,9 +391,8 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
     rows = []
-    per_day: dict[dt.date, int] = {}
     for i, (ref, item) in enumerate(zip(refs, items, strict=True)):
-        day = today - dt.timedelta(days=rng.randint(1, 365))
+        day = today - dt.timedelta(days=rng.randint(1, days))
         at = dt.datetime.combine(day, dt.time(rng.randint(8, 20), rng.randint(0, 59)), tz)
         if ref in have:
             continue
@@ -409,13 +409,11 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
             continue
         lat, lng = item["latitude"], item["longitude"]
         grid = locate(lat, lng) if locate else None
-        seq = per_day.get(day, 800000) + 1
-        per_day[day] = seq
         signed = at + dt.timedelta(hours=rng.randint(1, 6))
         replied = signed + dt.timedelta(days=rng.randint(1, 6))
         rows.append(
             WorkOrder(
-                number=f"GD{day:%Y%m%d}{seq:06d}",
+                number="",  # allocated below, day by day after the stored ones
                 channel=item["channel"],
                 request_type=item["request_type"],
                 urgency=item["urgency"],
@@ -433,9 +431,12 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
                 signed_at=signed,
                 reply=REPLIES[item["request_type"]],
                 replied_at=replied,
-                satisfaction=rng.choices(
-                    ["satisfied", "basic", "unsatisfied"], weights=[80, 15, 5]
-                )[0],
+                satisfaction=(
+                    satisfaction := rng.choices(
+                        ["satisfied", "basic", "unsatisfied"], weights=[80, 15, 5]
+                    )[0]
+                ),
+                callback_score=SCORES[satisfaction],
                 callback_at=replied + dt.timedelta(days=1),
                 closed_at=replied + dt.timedelta(days=1),
                 on_time=rng.random() < 0.92,
@@ -446,6 +447,8 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
             )
         )
     with transaction.atomic():
+        for row, number in zip(rows, allocate([r.created_at for r in rows]), strict=True):
+            row.number = number
         WorkOrder.objects.bulk_create(rows, batch_size=500)
         audit.record(
             actor,
@@ -454,6 +457,9 @@ def load_history(actor, *, n: int = 2400, seed: int = SEED, today=None) -> int:
             details={"seed": seed, "n": n, "created": len(rows)},
         )
     return len(rows)
+
+
+SCORES = {"satisfied": 5, "basic": 4, "unsatisfied": 2}
 
 
 def _locator():
