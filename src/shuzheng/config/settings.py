@@ -209,6 +209,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "IdTypeEnum": "shuzheng.foundation.identity.validators.IdType",
+        "CaseStateEnum": "shuzheng.services.cases.models.CaseState",
+        "OrderStateEnum": "shuzheng.governance.hotline.models.OrderState",
+        "HotlineChannelEnum": "shuzheng.governance.hotline.models.Channel",
     },
 }
 # How long a stored Idempotency-Key answer is replayed.
