@@ -9,261 +9,840 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('files', '0001_initial'),
-        ('grid', '0001_initial'),
-        ('identity', '0002_encrypt_personal_data'),
-        ('workflow', '0001_initial'),
+        ("files", "0001_initial"),
+        ("grid", "0001_initial"),
+        ("identity", "0002_encrypt_personal_data"),
+        ("workflow", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Open311Client',
+            name="Open311Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='应用名称')),
-                ('contact', models.CharField(blank=True, max_length=120, verbose_name='联系人/邮箱')),
-                ('key_prefix', models.CharField(max_length=8, verbose_name='密钥前缀')),
-                ('key_digest', models.CharField(max_length=64, unique=True, verbose_name='密钥摘要（SM3）')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='最近使用')),
-                ('requests', models.PositiveIntegerField(default=0, verbose_name='提交数')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="应用名称")),
+                (
+                    "contact",
+                    models.CharField(blank=True, max_length=120, verbose_name="联系人/邮箱"),
+                ),
+                ("key_prefix", models.CharField(max_length=8, verbose_name="密钥前缀")),
+                (
+                    "key_digest",
+                    models.CharField(max_length=64, unique=True, verbose_name="密钥摘要（SM3）"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="创建时间"
+                    ),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近使用"),
+                ),
+                ("requests", models.PositiveIntegerField(default=0, verbose_name="提交数")),
             ],
             options={
-                'verbose_name': 'Open311 应用',
-                'verbose_name_plural': 'Open311 应用',
+                "verbose_name": "Open311 应用",
+                "verbose_name_plural": "Open311 应用",
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6, unique=True, verbose_name='分类编码')),
-                ('name', models.CharField(max_length=60, verbose_name='分类名称')),
-                ('level', models.PositiveSmallIntegerField(default=1, verbose_name='层级')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('keywords', models.JSONField(blank=True, default=list, verbose_name='关键词')),
-                ('needs_location', models.BooleanField(default=False, help_text='如道路破损、占道经营：没有地点无法处置', verbose_name='须填写地点')),
-                ('limits', models.JSONField(blank=True, default=dict, help_text='按诉求类型，例如 {"complaint": "13 working_days"}；未设置的沿用上级', verbose_name='办结时限')),
-                ('sign_limit', models.CharField(blank=True, help_text='例如“2 working_hours”；空则沿用上级', max_length=24, verbose_name='签收时限')),
-                ('open311', models.BooleanField(default=False, verbose_name='开放 Open311 上报')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('default_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='identity.organisation', verbose_name='主管单位')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='hotline.category', verbose_name='上级分类')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=6, unique=True, verbose_name="分类编码")),
+                ("name", models.CharField(max_length=60, verbose_name="分类名称")),
+                ("level", models.PositiveSmallIntegerField(default=1, verbose_name="层级")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("keywords", models.JSONField(blank=True, default=list, verbose_name="关键词")),
+                (
+                    "needs_location",
+                    models.BooleanField(
+                        default=False,
+                        help_text="如道路破损、占道经营：没有地点无法处置",
+                        verbose_name="须填写地点",
+                    ),
+                ),
+                (
+                    "limits",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='按诉求类型，例如 {"complaint": "13 working_days"}；未设置的沿用上级',
+                        verbose_name="办结时限",
+                    ),
+                ),
+                (
+                    "sign_limit",
+                    models.CharField(
+                        blank=True,
+                        help_text="例如“2 working_hours”；空则沿用上级",
+                        max_length=24,
+                        verbose_name="签收时限",
+                    ),
+                ),
+                ("open311", models.BooleanField(default=False, verbose_name="开放 Open311 上报")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "default_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="主管单位",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="hotline.category",
+                        verbose_name="上级分类",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '诉求分类',
-                'verbose_name_plural': '诉求分类',
-                'ordering': ['code'],
+                "verbose_name": "诉求分类",
+                "verbose_name_plural": "诉求分类",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ClassifierModel',
+            name="ClassifierModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True, verbose_name='版本')),
-                ('archive', models.BinaryField(verbose_name='模型参数（npz）')),
-                ('metrics', models.JSONField(blank=True, default=dict, verbose_name='评估指标')),
-                ('trained_on', models.PositiveIntegerField(default=0, verbose_name='训练样本数')),
-                ('active', models.BooleanField(default=False, verbose_name='当前使用')),
-                ('trained_by', models.CharField(blank=True, max_length=150, verbose_name='训练人')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='训练时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True, verbose_name="版本")),
+                ("archive", models.BinaryField(verbose_name="模型参数（npz）")),
+                ("metrics", models.JSONField(blank=True, default=dict, verbose_name="评估指标")),
+                ("trained_on", models.PositiveIntegerField(default=0, verbose_name="训练样本数")),
+                ("active", models.BooleanField(default=False, verbose_name="当前使用")),
+                ("trained_by", models.CharField(blank=True, max_length=150, verbose_name="训练人")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="训练时间"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分类模型',
-                'verbose_name_plural': '分类模型',
-                'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('active', True)), fields=('active',), name='one_active_model')],
+                "verbose_name": "分类模型",
+                "verbose_name_plural": "分类模型",
+                "ordering": ["-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("active", True)),
+                        fields=("active",),
+                        name="one_active_model",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WorkOrder',
+            name="WorkOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='工单编号')),
-                ('token', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='公开查询令牌')),
-                ('channel', models.CharField(choices=[('phone', '电话'), ('web', '网站'), ('wechat', '微信'), ('app', '移动应用'), ('grid', '网格员'), ('sensor', '传感器'), ('mailbox', '领导信箱'), ('rating', '政务服务差评'), ('open311', 'Open311 接口')], max_length=8, verbose_name='受理渠道')),
-                ('request_type', models.CharField(choices=[('consult', '咨询'), ('help', '求助'), ('complaint', '投诉'), ('report', '举报'), ('suggestion', '建议'), ('praise', '表扬')], max_length=10, verbose_name='诉求类型')),
-                ('urgency', models.CharField(choices=[('normal', '一般'), ('urgent', '紧急'), ('emergency', '特急')], default='normal', max_length=10, verbose_name='紧急程度')),
-                ('title', models.CharField(max_length=120, verbose_name='诉求标题')),
-                ('content', models.TextField(verbose_name='诉求内容')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('latitude', models.FloatField(blank=True, null=True, verbose_name='纬度')),
-                ('longitude', models.FloatField(blank=True, null=True, verbose_name='经度')),
-                ('caller_name', shuzheng.foundation.trust.pii.EncryptedField(blank=True, verbose_name='诉求人姓名')),
-                ('caller_phone', shuzheng.foundation.trust.pii.EncryptedField(blank=True, verbose_name='联系电话')),
-                ('caller_phone_index', shuzheng.foundation.trust.pii.BlindIndexField(db_index=True, kind='mobile', source='caller_phone', verbose_name='联系电话索引')),
-                ('anonymous', models.BooleanField(default=False, verbose_name='匿名')),
-                ('state', models.CharField(choices=[('registered', '已受理'), ('dispatched', '已派单'), ('handling', '办理中'), ('extension', '延期审批中'), ('replied', '已回复待审核'), ('callback', '待回访'), ('returned', '已退单'), ('closed', '办结归档'), ('merged', '已合并')], default='registered', max_length=12, verbose_name='工单状态')),
-                ('sla_state', models.CharField(blank=True, max_length=10, verbose_name='计时状态')),
-                ('sign_due_at', models.DateTimeField(blank=True, null=True, verbose_name='签收时限')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='办结时限')),
-                ('urge_at', models.DateTimeField(blank=True, help_text='办结时限前的催办时点', null=True, verbose_name='催办时间')),
-                ('urged', models.BooleanField(default=False, verbose_name='已催办')),
-                ('supervised', models.BooleanField(default=False, verbose_name='已督办')),
-                ('suggestion', models.JSONField(blank=True, default=dict, help_text='模型版本、建议分类与承办单位、置信度、依据', verbose_name='智能分类建议')),
-                ('category_confirmed', models.BooleanField(default=False, help_text='人工确认或更正后的分类用作训练数据', verbose_name='分类已确认')),
-                ('callers_count', models.PositiveIntegerField(default=1, verbose_name='诉求人数')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='签收时间')),
-                ('extension_days', models.PositiveSmallIntegerField(default=0, verbose_name='申请延期（工作日）')),
-                ('extension_reason', models.CharField(blank=True, max_length=500, verbose_name='延期理由')),
-                ('reply', models.TextField(blank=True, verbose_name='办理结果（回复）')),
-                ('replied_at', models.DateTimeField(blank=True, null=True, verbose_name='回复时间')),
-                ('satisfaction', models.CharField(blank=True, choices=[('satisfied', '满意'), ('basic', '基本满意'), ('unsatisfied', '不满意'), ('unreachable', '无法联系')], max_length=12, verbose_name='回访结果')),
-                ('callback_score', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='满意度评分')),
-                ('callback_comment', models.CharField(blank=True, max_length=500, verbose_name='回访意见')),
-                ('callback_at', models.DateTimeField(blank=True, null=True, verbose_name='回访时间')),
-                ('callback_due', models.DateField(blank=True, null=True, verbose_name='应回访日期')),
-                ('rework_count', models.PositiveSmallIntegerField(default=0, verbose_name='重办次数')),
-                ('return_count', models.PositiveSmallIntegerField(default=0, verbose_name='退单次数')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='办结时间')),
-                ('on_time', models.BooleanField(blank=True, null=True, verbose_name='按时办结')),
-                ('related_case', models.CharField(blank=True, max_length=32, verbose_name='关联办件编号')),
-                ('source_ref', models.CharField(blank=True, help_text='来源模块的事件或记录编号', max_length=64, verbose_name='来源标识')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='受理时间')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='hotline.category', verbose_name='诉求分类')),
-                ('co_units', models.ManyToManyField(blank=True, related_name='+', to='identity.organisation', verbose_name='协办单位')),
-                ('dispatched_by', models.ForeignKey(blank=True, help_text='退单退回此单位改派', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='identity.organisation', verbose_name='派单单位')),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='identity.organisation', verbose_name='所属区')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='grid.gridcell', verbose_name='网格')),
-                ('master', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='followers', to='hotline.workorder', verbose_name='主工单')),
-                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('reporter', models.ForeignKey(blank=True, help_text='在“我的诉求”中看到此工单的账号（市民、网格员）', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='work_orders', to=settings.AUTH_USER_MODEL, verbose_name='上报账号')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='work_orders', to='identity.organisation', verbose_name='当前承办单位')),
-                ('workflow', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workflow.workflowinstance', verbose_name='流程实例')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="工单编号")),
+                (
+                    "token",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, unique=True, verbose_name="公开查询令牌"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "电话"),
+                            ("web", "网站"),
+                            ("wechat", "微信"),
+                            ("app", "移动应用"),
+                            ("grid", "网格员"),
+                            ("sensor", "传感器"),
+                            ("mailbox", "领导信箱"),
+                            ("rating", "政务服务差评"),
+                            ("open311", "Open311 接口"),
+                        ],
+                        max_length=8,
+                        verbose_name="受理渠道",
+                    ),
+                ),
+                (
+                    "request_type",
+                    models.CharField(
+                        choices=[
+                            ("consult", "咨询"),
+                            ("help", "求助"),
+                            ("complaint", "投诉"),
+                            ("report", "举报"),
+                            ("suggestion", "建议"),
+                            ("praise", "表扬"),
+                        ],
+                        max_length=10,
+                        verbose_name="诉求类型",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("normal", "一般"), ("urgent", "紧急"), ("emergency", "特急")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="紧急程度",
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="诉求标题")),
+                ("content", models.TextField(verbose_name="诉求内容")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("latitude", models.FloatField(blank=True, null=True, verbose_name="纬度")),
+                ("longitude", models.FloatField(blank=True, null=True, verbose_name="经度")),
+                (
+                    "caller_name",
+                    shuzheng.foundation.trust.pii.EncryptedField(
+                        blank=True, verbose_name="诉求人姓名"
+                    ),
+                ),
+                (
+                    "caller_phone",
+                    shuzheng.foundation.trust.pii.EncryptedField(
+                        blank=True, verbose_name="联系电话"
+                    ),
+                ),
+                (
+                    "caller_phone_index",
+                    shuzheng.foundation.trust.pii.BlindIndexField(
+                        db_index=True,
+                        kind="mobile",
+                        source="caller_phone",
+                        verbose_name="联系电话索引",
+                    ),
+                ),
+                ("anonymous", models.BooleanField(default=False, verbose_name="匿名")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("registered", "已受理"),
+                            ("dispatched", "已派单"),
+                            ("handling", "办理中"),
+                            ("extension", "延期审批中"),
+                            ("replied", "已回复待审核"),
+                            ("callback", "待回访"),
+                            ("returned", "已退单"),
+                            ("closed", "办结归档"),
+                            ("merged", "已合并"),
+                        ],
+                        default="registered",
+                        max_length=12,
+                        verbose_name="工单状态",
+                    ),
+                ),
+                ("sla_state", models.CharField(blank=True, max_length=10, verbose_name="计时状态")),
+                (
+                    "sign_due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="签收时限"),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="办结时限")),
+                (
+                    "urge_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="办结时限前的催办时点",
+                        null=True,
+                        verbose_name="催办时间",
+                    ),
+                ),
+                ("urged", models.BooleanField(default=False, verbose_name="已催办")),
+                ("supervised", models.BooleanField(default=False, verbose_name="已督办")),
+                (
+                    "suggestion",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="模型版本、建议分类与承办单位、置信度、依据",
+                        verbose_name="智能分类建议",
+                    ),
+                ),
+                (
+                    "category_confirmed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="人工确认或更正后的分类用作训练数据",
+                        verbose_name="分类已确认",
+                    ),
+                ),
+                ("callers_count", models.PositiveIntegerField(default=1, verbose_name="诉求人数")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="签收时间")),
+                (
+                    "extension_days",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="申请延期（工作日）"),
+                ),
+                (
+                    "extension_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="延期理由"),
+                ),
+                ("reply", models.TextField(blank=True, verbose_name="办理结果（回复）")),
+                (
+                    "replied_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="回复时间"),
+                ),
+                (
+                    "satisfaction",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "满意"),
+                            ("basic", "基本满意"),
+                            ("unsatisfied", "不满意"),
+                            ("unreachable", "无法联系"),
+                        ],
+                        max_length=12,
+                        verbose_name="回访结果",
+                    ),
+                ),
+                (
+                    "callback_score",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="满意度评分"
+                    ),
+                ),
+                (
+                    "callback_comment",
+                    models.CharField(blank=True, max_length=500, verbose_name="回访意见"),
+                ),
+                (
+                    "callback_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="回访时间"),
+                ),
+                (
+                    "callback_due",
+                    models.DateField(blank=True, null=True, verbose_name="应回访日期"),
+                ),
+                (
+                    "rework_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="重办次数"),
+                ),
+                (
+                    "return_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="退单次数"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="办结时间")),
+                ("on_time", models.BooleanField(blank=True, null=True, verbose_name="按时办结")),
+                (
+                    "related_case",
+                    models.CharField(blank=True, max_length=32, verbose_name="关联办件编号"),
+                ),
+                (
+                    "source_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="来源模块的事件或记录编号",
+                        max_length=64,
+                        verbose_name="来源标识",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="受理时间"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="更新时间"
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="hotline.category",
+                        verbose_name="诉求分类",
+                    ),
+                ),
+                (
+                    "co_units",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="协办单位",
+                    ),
+                ),
+                (
+                    "dispatched_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="退单退回此单位改派",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="派单单位",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="所属区",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to="grid.gridcell",
+                        verbose_name="网格",
+                    ),
+                ),
+                (
+                    "master",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="followers",
+                        to="hotline.workorder",
+                        verbose_name="主工单",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="在“我的诉求”中看到此工单的账号（市民、网格员）",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="work_orders",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上报账号",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="work_orders",
+                        to="identity.organisation",
+                        verbose_name="当前承办单位",
+                    ),
+                ),
+                (
+                    "workflow",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="workflow.workflowinstance",
+                        verbose_name="流程实例",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工单',
-                'verbose_name_plural': '工单',
+                "verbose_name": "工单",
+                "verbose_name_plural": "工单",
             },
         ),
         migrations.CreateModel(
-            name='Urge',
+            name="Urge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('urge', '催办'), ('supervise', '督办')], max_length=10, verbose_name='类型')),
-                ('deadline', models.CharField(choices=[('sign', '签收时限'), ('finish', '办结时限')], default='finish', max_length=8, verbose_name='针对时限')),
-                ('due', models.DateTimeField(blank=True, help_text='延期、重办或再次派单后的新时限会再次催办督办', null=True, verbose_name='所针对的时限')),
-                ('automatic', models.BooleanField(default=True, verbose_name='系统自动')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='督办意见')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='督办人')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.organisation', verbose_name='被督办单位')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='urges', to='hotline.workorder', verbose_name='工单')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("urge", "催办"), ("supervise", "督办")],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "deadline",
+                    models.CharField(
+                        choices=[("sign", "签收时限"), ("finish", "办结时限")],
+                        default="finish",
+                        max_length=8,
+                        verbose_name="针对时限",
+                    ),
+                ),
+                (
+                    "due",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="延期、重办或再次派单后的新时限会再次催办督办",
+                        null=True,
+                        verbose_name="所针对的时限",
+                    ),
+                ),
+                ("automatic", models.BooleanField(default=True, verbose_name="系统自动")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="督办意见")),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="督办人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="被督办单位",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="urges",
+                        to="hotline.workorder",
+                        verbose_name="工单",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '催办督办记录',
-                'verbose_name_plural': '催办督办记录',
-                'ordering': ['-at'],
+                "verbose_name": "催办督办记录",
+                "verbose_name_plural": "催办督办记录",
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='OrderPhoto',
+            name="OrderPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间')),
-                ('file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.storedfile', verbose_name='文件')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='hotline.workorder', verbose_name='工单')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "added_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="上传时间"
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.storedfile",
+                        verbose_name="文件",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="hotline.workorder",
+                        verbose_name="工单",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工单照片',
-                'verbose_name_plural': '工单照片',
+                "verbose_name": "工单照片",
+                "verbose_name_plural": "工单照片",
             },
         ),
         migrations.CreateModel(
-            name='KnowledgeArticle',
+            name="KnowledgeArticle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='标题')),
-                ('question', models.CharField(blank=True, max_length=300, verbose_name='常见问法')),
-                ('answer', models.TextField(verbose_name='答复口径')),
-                ('keywords', models.CharField(blank=True, max_length=200, verbose_name='关键词')),
-                ('basis', models.CharField(blank=True, max_length=300, verbose_name='政策依据')),
-                ('public', models.BooleanField(default=True, verbose_name='向市民公开')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('published', '已发布'), ('withdrawn', '已下架')], default='draft', max_length=10, verbose_name='状态')),
-                ('valid_from', models.DateField(verbose_name='生效日期')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='失效日期')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('uses', models.PositiveIntegerField(default=0, verbose_name='引用次数')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to='hotline.category', verbose_name='诉求分类')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='knowledge_articles', to='identity.organisation', verbose_name='提供单位')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='更新人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="标题")),
+                ("question", models.CharField(blank=True, max_length=300, verbose_name="常见问法")),
+                ("answer", models.TextField(verbose_name="答复口径")),
+                ("keywords", models.CharField(blank=True, max_length=200, verbose_name="关键词")),
+                ("basis", models.CharField(blank=True, max_length=300, verbose_name="政策依据")),
+                ("public", models.BooleanField(default=True, verbose_name="向市民公开")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("published", "已发布"),
+                            ("withdrawn", "已下架"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="生效日期")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="失效日期")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("uses", models.PositiveIntegerField(default=0, verbose_name="引用次数")),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="更新时间"
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="articles",
+                        to="hotline.category",
+                        verbose_name="诉求分类",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="knowledge_articles",
+                        to="identity.organisation",
+                        verbose_name="提供单位",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="更新人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '知识库条目',
-                'verbose_name_plural': '知识库条目',
-                'ordering': ['-updated_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='article_validity_ordered')],
+                "verbose_name": "知识库条目",
+                "verbose_name_plural": "知识库条目",
+                "ordering": ["-updated_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True),
+                            ("valid_until__gte", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="article_validity_ordered",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RoutingRule',
+            name="RoutingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('by_location', models.BooleanField(default=False, help_text='派给地点所在的区（三级派单）', verbose_name='按属地派单')),
-                ('min_confidence', models.FloatField(default=0.8, verbose_name='最低置信度')),
-                ('priority', models.PositiveSmallIntegerField(default=100, verbose_name='优先级')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='hotline.category', verbose_name='诉求分类')),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identity.organisation', verbose_name='区')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='grid.gridcell', verbose_name='网格')),
-                ('unit', models.ForeignKey(blank=True, help_text='“按属地派单”时留空：派给地点所在的区', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.organisation', verbose_name='承办单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "by_location",
+                    models.BooleanField(
+                        default=False,
+                        help_text="派给地点所在的区（三级派单）",
+                        verbose_name="按属地派单",
+                    ),
+                ),
+                ("min_confidence", models.FloatField(default=0.8, verbose_name="最低置信度")),
+                ("priority", models.PositiveSmallIntegerField(default=100, verbose_name="优先级")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="更新时间"
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="hotline.category",
+                        verbose_name="诉求分类",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="区",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="grid.gridcell",
+                        verbose_name="网格",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="“按属地派单”时留空：派给地点所在的区",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="identity.organisation",
+                        verbose_name="承办单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '派单规则',
-                'verbose_name_plural': '派单规则',
-                'ordering': ['priority', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('by_location', True), ('unit__isnull', False), _connector='OR'), name='rule_has_target')],
+                "verbose_name": "派单规则",
+                "verbose_name_plural": "派单规则",
+                "ordering": ["priority", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("by_location", True), ("unit__isnull", False), _connector="OR"
+                        ),
+                        name="rule_has_target",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['unit', 'state', '-id'], name='order_queue'),
+            model_name="workorder",
+            index=models.Index(fields=["unit", "state", "-id"], name="order_queue"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['unit', '-id'], name='order_unit'),
+            model_name="workorder",
+            index=models.Index(fields=["unit", "-id"], name="order_unit"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['state', 'due_at'], name='order_due'),
+            model_name="workorder",
+            index=models.Index(fields=["state", "due_at"], name="order_due"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['reporter', '-id'], name='order_reporter'),
+            model_name="workorder",
+            index=models.Index(fields=["reporter", "-id"], name="order_reporter"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['category', 'created_at'], name='order_category_time'),
+            model_name="workorder",
+            index=models.Index(fields=["category", "created_at"], name="order_category_time"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['created_at'], name='order_created'),
+            model_name="workorder",
+            index=models.Index(fields=["created_at"], name="order_created"),
         ),
         migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['district', 'created_at'], name='order_district_time'),
+            model_name="workorder",
+            index=models.Index(fields=["district", "created_at"], name="order_district_time"),
         ),
         migrations.AddConstraint(
-            model_name='workorder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='order_coordinates_valid'),
+            model_name="workorder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(
+                        ("latitude__gte", -90),
+                        ("latitude__lte", 90),
+                        ("longitude__gte", -180),
+                        ("longitude__lte", 180),
+                    ),
+                    _connector="OR",
+                ),
+                name="order_coordinates_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workorder',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_ref', ''), _negated=True), fields=('source_ref',), name='order_source_once'),
+            model_name="workorder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_ref", ""), _negated=True),
+                fields=("source_ref",),
+                name="order_source_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='urge',
-            constraint=models.UniqueConstraint(condition=models.Q(('automatic', True)), fields=('order', 'kind', 'deadline', 'unit', 'due'), name='urge_automatic_once'),
+            model_name="urge",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("automatic", True)),
+                fields=("order", "kind", "deadline", "unit", "due"),
+                name="urge_automatic_once",
+            ),
         ),
     ]

@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
+from django.utils.translation import pgettext
 
 from shuzheng.foundation import access
 from shuzheng.foundation import search as index
@@ -207,7 +208,7 @@ def search(
                 article,
                 found.highlight(article.title),
                 found.snippet(f"{article.question} {article.answer}".strip()),
-                "；".join(dict.fromkeys(str(m) for m in hit.matches)),
+                pgettext("list separator", "、").join(dict.fromkeys(str(m) for m in hit.matches)),
             )
         )
     return results

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shuzheng.foundation import access, events, workflow
 from shuzheng.foundation.trust import audit
@@ -781,7 +782,7 @@ def outcome_message(exc: Exception) -> str:
     if isinstance(exc, workflow.Conflict):
         return _("该工单已被他人处理，请刷新后重试")
     if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
+        return pgettext("sentence separator", "；").join(exc.messages)
     if isinstance(exc, PermissionDenied):
         return str(exc) or _("无权执行此操作")
     return str(exc)

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shuzheng.foundation import access, events
 from shuzheng.foundation.identity.models import Organisation, OrgKind
@@ -287,7 +288,8 @@ def suggest(text: str, *, district=None, grid=None) -> dict:
     )
     if result["words"]:
         reasons.append(
-            _("关键词：%(words)s") % {"words": "、".join(w for w, _x in result["words"])}
+            _("关键词：%(words)s")
+            % {"words": pgettext("list separator", "、").join(w for w, _x in result["words"])}
         )
     if not result["confident"]:
         reasons.append(

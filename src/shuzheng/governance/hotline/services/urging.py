@@ -157,9 +157,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict:
     return counts
 
 
-def fire(
-    order_id: int, unit_id: int, kind: str, which: str, *, now: dt.datetime, due=None
-) -> bool:
+def fire(order_id: int, unit_id: int, kind: str, which: str, *, now: dt.datetime, due=None) -> bool:
     """One automatic reminder: the ``Urge`` row, the order's flag, the audit record and the
     event the unit is notified by — in one transaction; False when it had already fired."""
     with transaction.atomic():

@@ -142,7 +142,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _header(key: str, label) -> str:
-    return f"{label}（%）" if key.endswith("_rate") or key == "change" else str(label)
+    if key.endswith("_rate") or key == "change":
+        return _("%(label)s（%%）") % {"label": label}
+    return str(label)
 
 
 def _cell(value) -> str:
