@@ -398,20 +398,21 @@ def open_admin_site(actor, user: User) -> User:
     return user
 
 
-def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) -> dict:
-    """查看完整证件号码: only for a role that holds the reveal capability (or the person
-    themselves), with a stated purpose; every reveal — and every refused one — is audited."""
+def audited_reveal(actor, obj, *, action: str, fields: list[str], reason: str, request=None):
+    """The gate of every 查看完整信息: a stated purpose, ``identity.reveal_pii`` on ``obj``, and
+    an audit record either way — a refusal recorded outside the caller's (rolled-back)
+    transaction, a reveal inside one. Raises ValidationError (no reason) or PermissionDenied."""
     reason = (reason or "").strip()
     if not reason:
         raise field_error("reason", _("请说明查看完整信息的事由"), "required")
     try:
-        access.check(actor, person, "identity.reveal_pii")
+        access.check(actor, obj, "identity.reveal_pii")
     except PermissionDenied as refused:
         refused.audited = True  # the generic refusal record would say less
         audit.record_outside(
             actor,
-            "identity.person.reveal",
-            person,
+            action,
+            obj,
             result="denied",
             details={"reason_digest": audit.digest(reason)},
             request=request,
@@ -419,10 +420,19 @@ def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) ->
         raise
     with transaction.atomic():
         audit.record(
-            actor,
-            "identity.person.reveal",
-            person,
-            details={"fields": ["id_number", "mobile"], "reason": reason[:200]},
-            request=request,
+            actor, action, obj, details={"fields": fields, "reason": reason[:200]}, request=request
         )
+
+
+def reveal_person(actor, person: NaturalPerson, *, reason: str, request=None) -> dict:
+    """查看完整证件号码: only for a role that holds the reveal capability (or the person
+    themselves), with a stated purpose; every reveal — and every refused one — is audited."""
+    audited_reveal(
+        actor,
+        person,
+        action="identity.person.reveal",
+        fields=["id_number", "mobile"],
+        reason=reason,
+        request=request,
+    )
     return {"id_number": person.id_number, "mobile": person.mobile}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from shuzheng.foundation import access, events
 from shuzheng.foundation.files import readable_through
+from shuzheng.foundation.identity import services as identity
 from shuzheng.foundation.trust import audit
 from shuzheng.governance.hotline.models import (
     Category,
@@ -481,32 +482,14 @@ def reveal_caller(actor, order: WorkOrder, *, reason: str, request=None) -> dict
     """查看完整诉求人信息: ``identity.reveal_pii`` on the order (its unit's subtree, or the
     reporter themselves) and a stated purpose; every reveal — and every refused one — is
     audited. An anonymous caller's name stays hidden from handlers."""
-    reason = str(reason or "").strip()
-    if not reason:
-        raise ValidationError(
-            {"reason": ValidationError(_("请说明查看完整信息的事由"), code="required")}
-        )
-    try:
-        access.check(actor, order, "identity.reveal_pii")
-    except PermissionDenied as refused:
-        refused.audited = True
-        audit.record_outside(
-            actor,
-            "hotline.order.reveal_caller",
-            order,
-            result="denied",
-            details={"reason_digest": audit.digest(reason)},
-            request=request,
-        )
-        raise
-    with transaction.atomic():
-        audit.record(
-            actor,
-            "hotline.order.reveal_caller",
-            order,
-            details={"fields": ["caller_name", "caller_phone"], "reason": reason[:200]},
-            request=request,
-        )
+    identity.audited_reveal(
+        actor,
+        order,
+        action="hotline.order.reveal_caller",
+        fields=["caller_name", "caller_phone"],
+        reason=str(reason or ""),
+        request=request,
+    )
     own = order.reporter_id is not None and order.reporter_id == getattr(actor, "pk", None)
     hidden = order.anonymous and not own
     return {
