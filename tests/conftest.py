@@ -152,3 +152,36 @@ def api_as(user) -> APIClient:
 @pytest.fixture
 def api_for():
     return api_as
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.e2e.conftest import find_browser
+
+    executable = find_browser()
+    if executable is None:
+        if os.environ.get("SHUZHENG_REQUIRE_BROWSER") == "1":
+            pytest.fail("SHUZHENG_REQUIRE_BROWSER=1 but no chromium was found")
+        pytest.skip(
+            "NOTICE: browser tests skipped — no chromium on this machine "
+            "(apt-get install chromium to run them)"
+        )
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + live server
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()

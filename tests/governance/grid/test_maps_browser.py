@@ -3,8 +3,6 @@ none): the picker fills the inputs and names the grid cell after a click on the 
 operations-centre map draws points, heat and cells — under the Content-Security-Policy, with
 no console errors and no request leaving the site."""
 
-import os
-
 import pytest
 from django.http import HttpResponse
 from django.template import engines
@@ -13,7 +11,6 @@ from django.urls import include, path
 
 from shuzheng.foundation import access
 from shuzheng.governance.grid import services
-from tests.e2e.conftest import find_browser
 from tests.governance.conftest import IN_GONGBEI
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,26 +31,6 @@ urlpatterns = [
     path("test-picker/", picker_page),
     path("", include("shuzheng.config.urls")),
 ]
-
-
-@pytest.fixture
-def browser():
-    executable = find_browser()
-    if executable is None:
-        if os.environ.get("SHUZHENG_REQUIRE_BROWSER") == "1":
-            pytest.fail("SHUZHENG_REQUIRE_BROWSER=1 but no chromium was found")
-        pytest.skip("NOTICE: browser tests skipped — no chromium on this machine")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def _page(browser, live_server, user=None):
