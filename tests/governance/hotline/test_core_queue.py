@@ -72,3 +72,35 @@ def test_pages_by_key(hl, orders):
     assert len(first) == 2 and len(rest) == 1
     assert not set(numbers(first)) & set(numbers(rest))
     assert selectors.queue(hl.operator, after=rest[-1].pk) == []
+
+
+def _queries(callable_):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        callable_()
+    return len(captured)
+
+
+def test_a_longer_page_costs_no_more_queries_in_the_api_and_the_workbench(hl, order_factory):
+    """The page is read with only the row's columns: a deferred column a row needs would
+    show up here as one more query per row."""
+    from django.test import Client
+
+    from tests.conftest import api_as
+
+    client = Client()
+    client.force_login(hl.operator)
+    api = api_as(hl.operator)
+
+    def both():
+        assert api.get("/api/v1/hotline/orders/").status_code == 200
+        assert client.get("/workbench/hotline/?tab=all").status_code == 200
+
+    order_factory("registered")
+    both()  # warm caches (categories, permissions)
+    one = _queries(both)
+    for _ in range(4):
+        order_factory("dispatched")
+    assert _queries(both) == one

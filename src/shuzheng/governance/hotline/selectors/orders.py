@@ -114,23 +114,33 @@ def overdue_filter(now: dt.datetime) -> Q:
     return Q(state__in=TIMED_STATES, sla_state="running", due_at__lt=now)
 
 
-def queue(
+# the columns a list row shows (API summary, workbench row): a page builds 50 light objects,
+# not 50 full orders with their grid geometry (bench/hotline_list.py)
+ROW_COLUMNS = (
+    "number", "state", "channel", "request_type", "urgency", "title", "callers_count",
+    "created_at", "updated_at", "sign_due_at", "due_at", "urge_at", "sla_state", "urged",
+    "supervised", "caller_name", "caller_phone", "anonymous", "reporter", "master",
+    "category", "unit", "district", "grid",
+    "category__code", "category__name", "category__level", "unit__name", "district__name",
+    "grid__code", "grid__name",
+)  # fmt: skip
+
+
+def _keys(
     user,
     *,
     state=None,
     unit=None,
-    overdue: bool | None = None,
-    approaching: bool | None = None,
+    overdue=None,
+    approaching=None,
     category=None,
     channel=None,
-    q: str | None = None,
-    after: int | None = None,
-    limit: int = 50,
-    now: dt.datetime | None = None,
-) -> list[WorkOrder]:
-    """One page of orders, newest first. ``state`` is a state or a list of them; ``unit``
-    an organisation (its subtree); ``category`` a category (its subtree of codes);
-    ``q`` a 工单编号 or words of the title / content."""
+    q=None,
+    after=None,
+    now=None,
+):
+    """The filtered key queries of a queue, one per visibility branch (each served by its
+    own index), or [] when the user sees nothing."""
     now = now or timezone.now()
     keys = WorkOrder.objects.all()
     if state:
@@ -158,14 +168,37 @@ def queue(
     if after not in (None, ""):
         keys = keys.filter(pk__lt=int(after))
     within = _subtree_ids(unit) if unit not in (None, "") else None
+    return [keys.filter(branch) for branch in _branches(user, within)]
+
+
+def queue(user, *, limit: int = 50, **filters) -> list[WorkOrder]:
+    """One page of orders, newest first. Filters: ``state`` (a state or a list of them),
+    ``unit`` (an organisation: its subtree), ``overdue`` / ``approaching``, ``category`` (its
+    subtree of codes), ``channel``, ``q`` (a 工单编号 or words of the title / content),
+    ``after`` (the last id seen), ``now``. The keys come from the scoped branches, so the page
+    is read by key with only the columns a row shows."""
     limit = max(1, min(int(limit), LIMIT_MAX))
     found: set[int] = set()
-    for branch in _branches(user, within):
-        found.update(keys.filter(branch).order_by("-pk").values_list("pk", flat=True)[:limit])
+    for keys in _keys(user, **filters):
+        found.update(keys.order_by("-pk").values_list("pk", flat=True)[:limit])
     page = sorted(found, reverse=True)[:limit]
     if not page:
         return []
-    return list(visible(user).filter(pk__in=page).select_related(*ROW_RELATED).order_by("-pk"))
+    return list(
+        WorkOrder.objects.filter(pk__in=page)
+        .select_related(*ROW_RELATED)
+        .only(*ROW_COLUMNS)
+        .order_by("-pk")
+    )
+
+
+def count(user, *, cap: int = 100, **filters) -> int:
+    """How many orders a queue holds, counted up to ``cap`` + 1 (a tab's badge shows "99+")
+    without building a row."""
+    found: set[int] = set()
+    for keys in _keys(user, **filters):
+        found.update(keys.order_by().values_list("pk", flat=True)[: cap + 1])
+    return min(len(found), cap + 1)
 
 
 def order(user, number: str) -> WorkOrder:

@@ -94,7 +94,7 @@ def queue_page(request):
         filters["q"] = q
     tabs = []
     for key, (label, kwargs) in TABS.items():
-        count = len(orders.queue(user, **kwargs, limit=COUNT_CAP + 1))
+        count = orders.count(user, **kwargs, cap=COUNT_CAP)
         tabs.append(
             {
                 "name": key,
