@@ -57,6 +57,9 @@ format: install
 # Benchmarks (results: docs/benchmarks.md). Needs `wrk` (Debian package) for HTTP load.
 bench: install
 	$(PY) bench/http_baseline.py
+	$(PY) bench/hotline_classify.py
+	$(PY) bench/hotline_intake.py
+	$(PY) bench/hotline_list.py --repeat 30
 
 # Regenerate message catalogues after changing UI strings (needs GNU gettext).
 messages: install
