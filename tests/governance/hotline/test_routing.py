@@ -411,3 +411,24 @@ def test_handlers_and_operators_cannot_edit_rules(hl):
 def test_unknown_rule_fields_are_a_programming_error(hl):
     with pytest.raises(TypeError):
         routing.save_rule(hl.admin, category=hl.garbage, unit=hl.chengguan, colour="red")
+
+
+@pytest.mark.django_db
+def test_a_warm_suggestion_costs_no_query_and_an_edit_applies_at_once(trained):
+    """Categories and rules are kept per process; a save drops them (the next suggestion
+    reads them again)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hl = trained
+    rule = _rule(hl.garbage, grid=hl.cells[0], unit=hl.tree.gongbei)
+    assert routing.suggest(GARBAGE_TEXT, grid=hl.cells[0])["rule"] == rule.pk
+    with CaptureQueriesContext(connection) as captured:
+        result = routing.suggest(GARBAGE_TEXT, grid=hl.cells[0])
+    assert result["rule"] == rule.pk
+    assert len(captured) <= 1  # at most the cached active-model key, never categories or rules
+    hl.garbage.name = "生活垃圾清运"
+    hl.garbage.save()
+    assert routing.suggest(GARBAGE_TEXT, grid=hl.cells[0])["category"]["name"] == "生活垃圾清运"
+    routing.save_rule(hl.admin, rule, active=False)
+    assert routing.suggest(GARBAGE_TEXT, grid=hl.cells[0])["rule"] != rule.pk
