@@ -2,9 +2,7 @@
 satisfaction rates, this week's 热点诉求, and each of them as CSV for Excel. Thin: the
 numbers come from ``selectors.stats`` (same functions, same numbers)."""
 
-import csv
 import datetime as dt
-import io
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
+from shuzheng.foundation.web import csvexport
 from shuzheng.foundation.web.views import require
 from shuzheng.governance.hotline.selectors import stats
 
@@ -137,29 +136,10 @@ HOT_COLUMNS = (
     ("samples", _l("示例工单")),
 )
 REPORTS = ("volumes", "units", "hot")
-# a cell a spreadsheet would read as a formula (CSV injection, OWASP)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _header(key: str, label) -> str:
-    if key.endswith("_rate") or key == "change":
-        return _("%(label)s（%%）") % {"label": label}
-    return str(label)
-
-
-def _cell(value) -> str:
-    """A value as written to the CSV: numbers as they are, text that a spreadsheet would
-    take for a formula prefixed with ' (so =HYPERLINK(…) stays text)."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = " ".join(str(v) for v in value)
-    if isinstance(value, bool | int | float):
-        return str(value)
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+def _percent(key: str) -> bool:
+    return key.endswith("_rate") or key == "change"
 
 
 def _bad_request(errors: dict) -> HttpResponse:
@@ -206,15 +186,12 @@ def export_csv(request):
         if by in stats.TIME_GROUPINGS:
             rows[-1]["key"] = _("合计")
         columns, name = VOLUME_COLUMNS[by], f"volumes-{by}"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_header(key, label) for key, label in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(key)) for key, _label in columns])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"hotline-{name}-{first_day:%Y%m%d}-{last_day:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csvexport.response(
+        f"hotline-{name}-{first_day:%Y%m%d}-{last_day:%Y%m%d}.csv",
+        columns,
+        rows,
+        percent=_percent,
+    )
 
 
 urlpatterns = [

@@ -1,9 +1,6 @@
 """电子监察 pages: timeliness per department and item, today's overdue cases, and the same
 figures as a CSV for Excel. Thin: the numbers come from ``selectors.supervision``."""
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
+from shuzheng.foundation.web import csvexport
 from shuzheng.foundation.web.views import require
 from shuzheng.services.cases.selectors import supervision
 
@@ -123,18 +121,6 @@ OVERDUE_COLUMNS = (
 )
 
 
-def _header(key: str, label) -> str:
-    return f"{label}（%）" if key.endswith("_rate") else str(label)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "astimezone"):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
 @require_GET
 @require("cases.supervise")
 def export_csv(request):
@@ -166,15 +152,12 @@ def export_csv(request):
         report = supervision.departments(user, period, organisation=organisation, now=now)
         columns, rows = DEPARTMENT_COLUMNS, [f.as_dict() for f in report.rows]
         rows.append(report.total.as_dict())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_header(key, label) for key, label in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(key)) for key, _label in columns])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"supervision-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csvexport.response(
+        f"supervision-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",
+        columns,
+        rows,
+        percent=lambda key: key.endswith("_rate"),
+    )
 
 
 urlpatterns = [
