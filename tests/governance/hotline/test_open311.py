@@ -519,7 +519,7 @@ def test_post_needs_no_csrf_token_and_no_session(hl, app):
 
 def _register(hl, **kw):
     data = {
-        "channel": "phone",
+        "channel": "web",
         "request_type": "complaint",
         "content": "拱北夏湾路小区门口垃圾三天没人清运，气味很大，请尽快处理。",
         "category": hl.garbage,
@@ -665,8 +665,8 @@ def test_get_requests_returns_at_most_the_limit(client, hl, monkeypatch):
 
 
 def test_status_filter_and_closed_orders_show_the_public_reply(client, hl, order_factory):
-    open_order = order_factory("handling")
-    closed = order_factory("closed")
+    open_order = order_factory("handling", channel="app")
+    closed = order_factory("closed", channel="wechat")
     assert _ids(get(client, "requests", "json", {"status": "open"})) == [open_order.number]
     response = get(client, "requests", "json", {"status": "closed"})
     (row,) = parse(response, "json")
@@ -809,3 +809,13 @@ def test_an_application_over_its_budget_gets_429_in_open311_format_not_the_addre
     assert post(client, key).status_code == 200  # over the per-address limit, within the key's
     assert_error(post(client, key), "json", 429)
     assert WorkOrder.objects.filter(channel="open311").count() == 2
+
+
+@pytest.mark.parametrize("channel", ["phone", "mailbox", "rating"])
+def test_a_report_not_made_in_public_is_never_published(client, hl, channel):
+    """A phone call, a letter to the leaders' mailbox or a bad rating stays internal."""
+    private = _register(hl, channel=channel)
+    public = _register(hl, channel="app")
+    assert _ids(get(client, "requests", "json")) == [public.number]
+    response = get(client, "request", "json", service_request_id=private.number)
+    assert_error(response, "json", 404)

@@ -333,11 +333,17 @@ def service_definition(request, fmt: str, service_code: str):
 # --------------------------------------------------------------------------- requests
 
 
+# Reports citizens filed through a public reporting tool. A phone call, a letter to the
+# leaders' mailbox or a bad service rating was not made in public and is never published.
+PUBLIC_CHANNELS = ("open311", "web", "wechat", "app", "grid", "sensor")
+
+
 def public_orders():
-    """The orders Open311 publishes: those of the Open311 categories (reads are anonymous)."""
-    return WorkOrder.objects.filter(category__open311=True).select_related(
-        "category__parent__parent", "unit", "master"
-    )
+    """The orders Open311 publishes (reads are anonymous): those of the Open311 categories
+    that came in through a public reporting channel."""
+    return WorkOrder.objects.filter(
+        category__open311=True, channel__in=PUBLIC_CHANNELS
+    ).select_related("category__parent__parent", "unit", "master")
 
 
 def _limit_words(limit: str) -> str | None:
