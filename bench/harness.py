@@ -485,3 +485,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def _tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def percentiles(samples: list[float]) -> dict:
+    """p50 / p95 / p99 / max of latency samples (ms), rounded to µs."""
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 3),
+    }

@@ -58,6 +58,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness import percentiles
+
 BENCH_DIR = Path(__file__).resolve().parent
 TARGET_P50_MS, TARGET_P95_MS = 15.0, 40.0
 TIMED_STATES = ("dispatched", "handling", "extension")
@@ -147,20 +149,6 @@ def main() -> None:
             indent=1,
         )
     )
-
-
-def percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
-
-    return {
-        "p50": round(statistics.median(ordered), 3),
-        "p95": at(0.95),
-        "p99": at(0.99),
-        "max": round(ordered[-1], 3),
-    }
 
 
 def users(summary: dict) -> dict:

@@ -41,6 +41,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness import percentiles
+
 BENCH_DIR = Path(__file__).resolve().parent
 QUEUES = ("to_accept", "to_review", "overdue", "all")
 TARGET_P50_MS, TARGET_P95_MS = 15.0, 40.0
@@ -108,20 +110,6 @@ def main() -> None:
     )
 
 
-def _percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
-
-    return {
-        "p50": round(statistics.median(ordered), 3),
-        "p95": at(0.95),
-        "p99": at(0.99),
-        "max": round(ordered[-1], 3),
-    }
-
-
 def _users():
     from shuzheng.foundation import access
     from shuzheng.foundation.access import services as access_services
@@ -185,7 +173,7 @@ def measure(users: dict, repeat: int, rng: random.Random) -> dict:
         started = time.perf_counter()
         Case.objects.filter(pk=pk).first()
         samples.append(1000 * (time.perf_counter() - started))
-    baseline = _percentiles(samples)
+    baseline = percentiles(samples)
     log(f"baseline pk lookup p50 {baseline['p50']} ms")
 
     combos = []
@@ -215,7 +203,7 @@ def measure(users: dict, repeat: int, rng: random.Random) -> dict:
                 with CaptureQueriesContext(connection) as queries:
                     access.forget(user)
                     queue(user, name, after=after, limit=50)
-                stats = _percentiles(times)
+                stats = percentiles(times)
                 combos.append(
                     {
                         "user": who,
@@ -283,7 +271,7 @@ def measure_supervision(users: dict, repeat: int) -> dict:
                 if i:
                     times.append(1000 * (time.perf_counter() - started))
             label = "香洲区" if organisation else "city"
-            out[f"{label}:{name}"] = _percentiles(times)
+            out[f"{label}:{name}"] = percentiles(times)
             log(f"supervision {label:4} {name:12}: p50 {out[f'{label}:{name}']['p50']:8.1f} ms")
     return out
 
