@@ -126,7 +126,7 @@ def scope(user, queryset: QuerySet, perm: str) -> QuerySet:
     allowed = Q(pk__in=[])
     paths = facts["paths"].get(perm, [])
     if paths:
-        allowed |= _org_condition(rule, paths)
+        allowed |= _org_condition(rule.org_for(perm), paths)
     if cap.self_service and rule.owner:
         allowed |= Q(**{rule.owner: user.pk})  # pk works for FK paths and for "pk"
     enterprises = facts["enterprises"].get(perm) if cap.delegable else None
@@ -136,19 +136,25 @@ def scope(user, queryset: QuerySet, perm: str) -> QuerySet:
     return queryset.filter(allowed)
 
 
-def _org_condition(rule: ObjectRule, paths: list[str]) -> Q:
+def _org_condition(org: str | tuple[str, ...] | None, paths: list[str]) -> Q:
     from shuzheng.foundation.identity.models import Organisation
 
     within = Q()
     for path in paths:
         within |= Q(path__startswith=path)
-    if rule.org == "self":
+    if org == "self":
         return within
-    if rule.org is None:
+    if org is None:
         # Rows tied to no organisation (persons, enterprises) are shared city-wide records:
         # a grant of the capability on any organisation reaches them.
         return Q(pk__isnull=False)
-    return Q(**{f"{rule.org}__in": Organisation.objects.filter(within).values("pk")})
+    orgs = Organisation.objects.filter(within).values("pk")
+    if isinstance(org, tuple):
+        reached = Q(pk__in=[])
+        for one in org:
+            reached |= Q(**{f"{one}__in": orgs})
+        return reached
+    return Q(**{f"{org}__in": orgs})
 
 
 def check(user, obj: Model, perm: str) -> None:

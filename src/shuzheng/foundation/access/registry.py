@@ -24,11 +24,21 @@ class ObjectRule:
     capability on any organisation reaches).
     ``owner``: lookup path to the User who owns a row (self-service capabilities).
     ``enterprise``: lookup path to the Enterprise ("self" for Enterprise itself).
+    ``by_perm``: capability → org path(s) where a capability reaches rows through another
+    organisation than ``org`` (a sharing request is decided by the provider but filed by the
+    requester). A tuple of paths reaches a row through any of them.
     """
 
-    org: str | None = None
+    org: str | tuple[str, ...] | None = None
     owner: str | None = None
     enterprise: str | None = None
+    by_perm: tuple[tuple[str, str | tuple[str, ...] | None], ...] = ()
+
+    def org_for(self, perm: str) -> str | tuple[str, ...] | None:
+        for code, path in self.by_perm:
+            if code == perm:
+                return path
+        return self.org
 
 
 CAPABILITIES: dict[str, Capability] = {}
@@ -41,8 +51,8 @@ def capability(code: str, label: str, **flags: bool) -> Capability:
     return cap
 
 
-def rule(model: type[models.Model], **paths: str | None) -> None:
-    RULES[model] = ObjectRule(**paths)
+def rule(model: type[models.Model], *, by_perm: dict | None = None, **paths) -> None:
+    RULES[model] = ObjectRule(**paths, by_perm=tuple((by_perm or {}).items()))
 
 
 def sync_permissions(**_kwargs) -> None:

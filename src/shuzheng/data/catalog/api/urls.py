@@ -1,0 +1,3 @@
+"""catalog API under /api/v1/data/catalog/: each module owns its ``urlpatterns``."""
+
+urlpatterns: list = []

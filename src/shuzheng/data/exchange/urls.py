@@ -1,0 +1,5 @@
+"""exchange pages: each views module owns its ``urlpatterns`` and is listed here."""
+
+app_name = "exchange"
+
+urlpatterns: list = []

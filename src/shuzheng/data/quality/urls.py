@@ -1,0 +1,5 @@
+"""quality pages: each views module owns its ``urlpatterns`` and is listed here."""
+
+app_name = "dataquality"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""sharing pages: each views module owns its ``urlpatterns`` and is listed here."""
+
+app_name = "datasharing"
+
+urlpatterns: list = []
