@@ -8,4 +8,6 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("数据交换网关")
 
     def ready(self) -> None:
-        from shuzheng.data.exchange import access_rules  # noqa: F401
+        from shuzheng.data.exchange import access_rules, menus  # noqa: F401
+
+        menus.register()

@@ -1,0 +1,5 @@
+"""Workbench and portal menu entries of the catalog pages (owned by the pages' author)."""
+
+
+def register() -> None:
+    """Add this app's pages to the menus (``foundation.web.nav``)."""
