@@ -432,3 +432,15 @@ OPEN311_JURISDICTION = env.str("OPEN311_JURISDICTION", default="zhuhai.gov.cn")
 # instead of the anonymous per-address limit.
 OPEN311_POSTS_PER_MINUTE = env.int("OPEN311_POSTS_PER_MINUTE", default=600)
 RATE_LIMIT_KEYED_PREFIXES = ["/open311/"]
+
+# --- 数据要素 I: catalogue, sharing, exchange gateway, quality ------------------------------
+# 《政务数据共享条例》 time limits in working days: the data authority's compliance check and
+# its coordination of a dispute (the provider's 5 / 10 days follow the entry's on_platform).
+DATA_SHARING_CHECK_DAYS = env.int("DATA_SHARING_CHECK_DAYS", default=2)
+DATA_SHARING_COORDINATION_DAYS = env.int("DATA_SHARING_COORDINATION_DAYS", default=10)
+# The longest period a sharing request may ask for (days).
+DATA_SHARING_MAX_DAYS = env.int("DATA_SHARING_MAX_DAYS", default=1096)
+# Exchange log sealing: how often the job seals, and how old a log row must be to be sealed
+# (so that a call still committing is never skipped).
+DATA_EXCHANGE_SEAL_SECONDS = env.int("DATA_EXCHANGE_SEAL_SECONDS", default=60)
+DATA_EXCHANGE_SEAL_LAG_SECONDS = env.int("DATA_EXCHANGE_SEAL_LAG_SECONDS", default=5)
