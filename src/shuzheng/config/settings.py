@@ -216,6 +216,13 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "shuzheng.services.cases.models.CaseState",
         "OrderStateEnum": "shuzheng.governance.hotline.models.OrderState",
         "HotlineChannelEnum": "shuzheng.governance.hotline.models.Channel",
+        "SharingRequestKindEnum": "shuzheng.data.sharing.models.RequestKind",
+        "SharingRequestStateEnum": "shuzheng.data.sharing.models.RequestState",
+        "SharingGrantStatusEnum": "shuzheng.data.sharing.models.GrantStatus",
+        "QualityRuleKindEnum": "shuzheng.data.quality.models.RuleKind",
+        "QualitySeverityEnum": "shuzheng.data.quality.models.Severity",
+        "QualityIssueStatusEnum": "shuzheng.data.quality.models.IssueStatus",
+        "QualityResolveStatusEnum": "shuzheng.data.quality.api.serializers.RESOLVE_STATUSES",
     },
 }
 # How long a stored Idempotency-Key answer is replayed.
@@ -440,7 +447,17 @@ DATA_SHARING_CHECK_DAYS = env.int("DATA_SHARING_CHECK_DAYS", default=2)
 DATA_SHARING_COORDINATION_DAYS = env.int("DATA_SHARING_COORDINATION_DAYS", default=10)
 # The longest period a sharing request may ask for (days).
 DATA_SHARING_MAX_DAYS = env.int("DATA_SHARING_MAX_DAYS", default=1096)
+# Caps on the rate a request may ask for, and how many days ahead a consumer is told that a
+# grant ends.
+DATA_SHARING_MAX_PER_MINUTE = env.int("DATA_SHARING_MAX_PER_MINUTE", default=6000)
+DATA_SHARING_MAX_PER_DAY = env.int("DATA_SHARING_MAX_PER_DAY", default=1_000_000)
+DATA_SHARING_EXPIRY_NOTICE_DAYS = env.int("DATA_SHARING_EXPIRY_NOTICE_DAYS", default=7)
 # Exchange log sealing: how often the job seals, and how old a log row must be to be sealed
 # (so that a call still committing is never skipped).
 DATA_EXCHANGE_SEAL_SECONDS = env.int("DATA_EXCHANGE_SEAL_SECONDS", default=60)
 DATA_EXCHANGE_SEAL_LAG_SECONDS = env.int("DATA_EXCHANGE_SEAL_LAG_SECONDS", default=5)
+# Data quality: most open problems kept per rule, how often 不定期 entries are checked, and
+# the UTC hour of the daily sweep (18 = 02:00 in Zhuhai).
+DATA_QUALITY_MAX_ISSUES_PER_RULE = env.int("DATA_QUALITY_MAX_ISSUES_PER_RULE", default=200)
+DATA_QUALITY_IRREGULAR_DAYS = env.int("DATA_QUALITY_IRREGULAR_DAYS", default=30)
+DATA_QUALITY_SWEEP_HOUR = env.int("DATA_QUALITY_SWEEP_HOUR", default=18)

@@ -1,3 +1,5 @@
 """quality API under /api/v1/data/quality/: each module owns its ``urlpatterns``."""
 
-urlpatterns: list = []
+from shuzheng.data.quality.api import checks, rules, scorecards
+
+urlpatterns = [*scorecards.urlpatterns, *rules.urlpatterns, *checks.urlpatterns]

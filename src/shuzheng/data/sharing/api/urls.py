@@ -1,3 +1,5 @@
 """sharing API under /api/v1/data/sharing/: each module owns its ``urlpatterns``."""
 
-urlpatterns: list = []
+from shuzheng.data.sharing.api import grants, requests
+
+urlpatterns = [*requests.urlpatterns, *grants.urlpatterns]
