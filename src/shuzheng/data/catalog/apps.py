@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = _("政务数据资源目录")
 
     def ready(self) -> None:
-        from shuzheng.data.catalog import access_rules, menus  # noqa: F401
+        from shuzheng.data.catalog import access_rules, menus, search  # noqa: F401
 
         menus.register()
+        search.register()  # visible entries (their publication) in foundation.search

@@ -1,3 +1,5 @@
 """catalog API under /api/v1/data/catalog/: each module owns its ``urlpatterns``."""
 
-urlpatterns: list = []
+from shuzheng.data.catalog.api import entries
+
+urlpatterns: list = [*entries.urlpatterns]
