@@ -1,5 +1,13 @@
 """exchange pages: each views module owns its ``urlpatterns`` and is listed here."""
 
+from shuzheng.data.exchange.views import clients, dashboard, evidence, logs, services
+
 app_name = "exchange"
 
-urlpatterns: list = []
+urlpatterns = [
+    *services.urlpatterns,
+    *clients.urlpatterns,
+    *dashboard.urlpatterns,
+    *logs.urlpatterns,
+    *evidence.urlpatterns,
+]
