@@ -209,3 +209,23 @@ def test_an_item_dropped_in_a_revision_is_still_graded_where_it_is_published(dm,
     approve(dm, record)
     assert published_item(entry, "sex")["grade"] == "general_1"
     assert not fresh(entry).items.filter(code="sex").exists()
+
+
+def test_an_entry_may_once_confirm_the_level_it_was_given_with_its_basis(dm, published):
+    level = fresh(published).grade
+    record = services.propose_grading(dm.ga_admin, published, to_grade=level, **WHY)
+    approve(dm, record)
+    entry = fresh(published)
+    assert entry.grade == level and entry.grade_basis == WHY["basis"]
+    with pytest.raises(ValidationError) as caught:
+        services.propose_grading(dm.ga_admin, entry, to_grade=level, **WHY)
+    assert "to_grade" in caught.value.message_dict
+
+
+def test_an_item_proposal_must_change_its_level(dm, published):
+    item = published_item(published, "name")
+    with pytest.raises(ValidationError) as caught:
+        services.propose_grading(
+            dm.ga_admin, published, item_code="name", to_grade=item["grade"], **WHY
+        )
+    assert "to_grade" in caught.value.message_dict

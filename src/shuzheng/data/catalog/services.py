@@ -1053,7 +1053,9 @@ def propose_grading(
         from_grade = target.grade if item is not None else target.get("grade")
     else:
         from_grade = current.grade
-    if to_grade == from_grade:
+    # An entry's first own assessment may confirm the level 就高从严 gave it (with its impact
+    # object, degree and basis); afterwards, and for items, a proposal must change the level.
+    if to_grade == from_grade and (item_code or _entry_floor(current) == to_grade):
         raise ValidationError({"to_grade": [_("拟定级别与现级别相同")]})
     if item_code:
         _check_item_grade(target, to_grade)
