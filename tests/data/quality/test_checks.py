@@ -174,3 +174,29 @@ def test_a_disabled_rule_is_not_checked_and_no_rules_is_refused(dm, rule):
     services.set_rule_enabled(dm.ga_admin, made, enabled=True, revision=made.revision)
     run = services.run_check(dm.ga_admin, dm.population)
     assert [r["rule"] for r in run.by_rule] == [made.pk]
+
+
+def test_the_id_number_rule_checks_uscc_check_characters_when_asked(dm, make_entry, rule):
+    entry = make_entry(
+        dm.gongan,
+        dm.ga_admin,
+        name="法人基础信息",
+        items=[("uscc", "统一社会信用代码", "C", 18, "general_1", "none", False, False, True)],
+    )
+    store.put_records(
+        access.SYSTEM,
+        entry,
+        [{"uscc": "91440400MA4UJ0KX5R"}, {"uscc": "91440400MA4UJ0KX5A"}],
+    )
+    checked = rule("id_number", "uscc", {"type": "uscc"}, entry=entry)
+    assert checked.params == {"type": "uscc"}
+    run = services.run_check(dm.ga_admin, entry)
+    assert failing_rows(run, checked) == [2]
+
+
+def test_the_id_number_rule_refuses_an_unknown_document_type(dm, rule):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        rule("id_number", "id_number", {"type": "passport"})
+    assert "params.type" in caught.value.message_dict

@@ -146,3 +146,14 @@ def test_others_are_kept_out(bad_rows, rule):
 def test_the_menu_shows_quality_to_data_admins(dm):
     html = client_for(dm.ga_admin).get(reverse("dataquality:home")).content.decode()
     assert reverse("dataquality:issues") in html
+
+
+def test_the_rule_form_sets_the_document_type_of_an_id_number_rule(dm):
+    client = client_for(dm.ga_admin)
+    new = reverse("dataquality:rule-new", args=[dm.population.pk])
+    assert 'name="id_type"' in client.get(new).content.decode()
+    bad = client.post(new, {"kind": "id_number", "item_code": "id_number", "id_type": "passport"})
+    assert bad.status_code == 400 and 'id="f-id-type-error"' in bad.content.decode()
+    ok = client.post(new, {"kind": "id_number", "item_code": "id_number", "id_type": "uscc"})
+    assert ok.status_code == 302
+    assert QualityRule.objects.get().params == {"type": "uscc"}

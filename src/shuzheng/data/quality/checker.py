@@ -13,7 +13,8 @@ Conventions (documented for the owners reading the scores):
   may be referenced — otherwise the rule is not checked and the run notes why.
 * ``timeliness`` on an item: a date older than ``max_age_days`` (default: the entry's 更新周期)
   fails; without an item it is one entry-level check on the entry's ``data_updated_at``.
-* ``id_number``: GB 11643 (居民身份证) through ``foundation.identity.validators``.
+* ``id_number``: GB 11643 (居民身份证), or with ``{"type": "uscc"}`` GB 32100 (统一社会信用代码),
+  through ``foundation.identity.validators``.
 
 A failure carries a reason code and the record's position, never the value: messages name
 the record (its store id) and the 信息项, because the value may be an ID number.
@@ -303,13 +304,17 @@ def _timeliness(rule, item, ctx) -> Evaluator:
 
 
 def _id_number(rule, item, ctx) -> Evaluator:
-    from shuzheng.foundation.identity.validators import normalize_resident_id
+    from shuzheng.foundation.identity.validators import normalize_resident_id, normalize_uscc
+
+    normalize = (
+        normalize_uscc if (rule.params or {}).get("type") == "uscc" else normalize_resident_id
+    )
 
     def evaluate(value, n):
         if not filled(value):
             return SKIP
         try:
-            normalize_resident_id(text(value))
+            normalize(text(value))
         except ValidationError as exc:
             code = exc.code if exc.code in ID_PROBLEMS else "format"
             return code, {}

@@ -65,7 +65,7 @@ PARAM_KEYS = {
     RuleKind.UNIQUE: (),
     RuleKind.REFERENCE: ("entry", "item"),
     RuleKind.TIMELINESS: ("max_age_days",),
-    RuleKind.ID_NUMBER: (),
+    RuleKind.ID_NUMBER: ("type",),
 }
 
 
@@ -235,10 +235,19 @@ def _timeliness_params(entry, item, params, errors: _Errors) -> dict:
     return {"max_age_days": days}
 
 
+ID_NUMBER_TYPES = ("resident_id", "uscc")
+
+
 def _id_number_params(entry, item, params, errors: _Errors) -> dict:
     if item is not None and item.get("data_type") not in ("C", "M"):
         errors.add("item_code", _("证件号码校验只适用于字符型信息项"), "invalid")
-    return {}
+    kind = params.get("type") or "resident_id"
+    if kind not in ID_NUMBER_TYPES:
+        errors.add(
+            "params.type", _("应为 resident_id（居民身份证）或 uscc（统一社会信用代码）"), "invalid"
+        )
+        return {}
+    return {"type": kind} if kind != "resident_id" else {}
 
 
 PARAM_CLEANERS = {

@@ -20,6 +20,7 @@ FORM_FIELDS = {
     "params.entry": "ref_entry",
     "params.item": "ref_item",
     "params.max_age_days": "max_age_days",
+    "params.type": "id_type",
 }
 # which form inputs each kind shows
 KIND_FIELDS = {
@@ -30,7 +31,7 @@ KIND_FIELDS = {
     RuleKind.UNIQUE: (),
     RuleKind.REFERENCE: ("ref_entry", "ref_item"),
     RuleKind.TIMELINESS: ("max_age_days",),
-    RuleKind.ID_NUMBER: (),
+    RuleKind.ID_NUMBER: ("id_type",),
 }
 
 
@@ -74,6 +75,7 @@ def posted_rule(post) -> tuple[dict, dict]:
             "ref_entry",
             "ref_item",
             "max_age_days",
+            "id_type",
         )
     }
     values["pattern"] = post.get("pattern") or ""  # spaces may be part of the pattern
@@ -90,6 +92,8 @@ def posted_rule(post) -> tuple[dict, dict]:
         params.update(entry=values["ref_entry"], item=values["ref_item"])
     elif kind == RuleKind.TIMELINESS and values["max_age_days"]:
         params["max_age_days"] = values["max_age_days"]
+    elif kind == RuleKind.ID_NUMBER and values["id_type"]:
+        params["type"] = values["id_type"]
     fields = {
         "kind": kind,
         "item_code": values["item_code"],
@@ -119,6 +123,7 @@ def rule_values(rule) -> dict:
         "ref_entry": params.get("entry", ""),
         "ref_item": params.get("item", ""),
         "max_age_days": params.get("max_age_days", ""),
+        "id_type": params.get("type", "resident_id"),
     }
 
 
@@ -141,4 +146,6 @@ def params_text(rule) -> str:
     if kind == RuleKind.TIMELINESS:
         days = p.get("max_age_days")
         return t("%(n)s 天内") % {"n": days} if days else t("按更新周期")
+    if kind == RuleKind.ID_NUMBER:
+        return t("统一社会信用代码") if p.get("type") == "uscc" else t("居民身份证")
     return ""
