@@ -51,6 +51,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from shuzheng.data.catalog import services
 from shuzheng.data.catalog.models import (
@@ -248,7 +249,10 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.problems:
-            return _("发现 %(n)s 处问题，未导入任何内容") % {"n": len(self.problems)}
+            n = len(self.problems)
+            return ngettext(
+                "发现 %(n)s 处问题，未导入任何内容", "发现 %(n)s 处问题，未导入任何内容", n
+            ) % {"n": n}
         return _("新建草稿 %(c)s 条，更新工作稿 %(u)s 条，信息项 %(i)s 个") % {
             "c": len(self.created),
             "u": len(self.updated),

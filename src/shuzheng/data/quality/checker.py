@@ -177,8 +177,8 @@ def _problem(reason: str, params: dict) -> str:
         "checksum": _("校验位错误"),
         "length": _("位数错误"),
         "format": _("含有非法字符或格式错误"),
-        "birth_date": _("中的出生日期无效"),
-        "region": _("的地区代码无效"),
+        "birth_date": _("出生日期无效"),
+        "region": _("地区代码无效"),
     }
     return problems.get(reason, _("不符合规则")) % params
 
