@@ -216,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "shuzheng.services.cases.models.CaseState",
         "OrderStateEnum": "shuzheng.governance.hotline.models.OrderState",
         "HotlineChannelEnum": "shuzheng.governance.hotline.models.Channel",
+        "ServiceVersionStatusEnum": "shuzheng.services.catalogue.models.VersionStatus",
         "SharingRequestKindEnum": "shuzheng.data.sharing.models.RequestKind",
         "SharingRequestStateEnum": "shuzheng.data.sharing.models.RequestState",
         "SharingGrantStatusEnum": "shuzheng.data.sharing.models.GrantStatus",
@@ -470,3 +471,5 @@ DATA_OPEN_CATALOG_DESCRIPTION = env.str(
     default="珠海市政务信息资源目录中向社会开放的数据资源（DCAT-AP）",
 )
 DATA_OPEN_PUBLISHER = env.str("DATA_OPEN_PUBLISHER", default="珠海市政务服务数据管理局")
+# The most exchange-log rows one CSV download holds (above: narrow the filter).
+DATA_EXCHANGE_CSV_MAX_ROWS = env.int("DATA_EXCHANGE_CSV_MAX_ROWS", default=100_000)
