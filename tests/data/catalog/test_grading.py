@@ -155,7 +155,6 @@ def test_an_item_regrade_must_still_suit_the_item(dm, published):
         ({"basis": " "}, "basis"),
         ({"factors": ["天气"]}, "factors"),
         ({"item_code": "nope"}, "item_code"),
-        ({"to_grade": "general_4"}, "to_grade"),  # no change
     ],
 )
 def test_bad_proposals_name_the_field(dm, published, changes, field):

@@ -80,6 +80,7 @@ def lookup(entry_id: int, key_value: str) -> tuple[int, dict] | None:
         DatasetRecord.objects.filter(
             entry_id=entry_id, key_index=pii.blind_index("data.record_key", str(key_value))
         )
+        .order_by("pk")  # not the model's ordering: that joins the entry and scans its rows
         .values_list("pk", "data")
         .first()
     )
