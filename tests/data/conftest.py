@@ -24,7 +24,7 @@ POPULATION_ITEMS = [
 ]
 POPULATION_ROWS = [
     {
-        "id_number": "440402199001011237",
+        "id_number": "440402199001011236",
         "name": "张三丰",
         "sex": "1",
         "birth_date": "1990-01-01",
@@ -33,7 +33,7 @@ POPULATION_ROWS = [
         "religion": "无",
     },
     {
-        "id_number": "44040219850202123X",
+        "id_number": "440402198502021235",
         "name": "李小红",
         "sex": "2",
         "birth_date": "1985-02-02",

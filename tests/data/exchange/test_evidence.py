@@ -44,7 +44,7 @@ def traffic(xw, make_staff):
         BASE + "/records", token=f"{client.key_id}.{secret}", headers={"X-Message-Id": "edu-1"}
     )
     gateway_call(
-        BASE + "/records/440402199001011237", token=xw.token, headers={"X-Message-Id": "wj-2"}
+        BASE + "/records/440402199001011236", token=xw.token, headers={"X-Message-Id": "wj-2"}
     )
     return dm, edu, edu_admin
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_django_route_serves_the_gateway(xw, client):
     response = client.get(
-        BASE + "/records/440402199001011237",
+        BASE + "/records/440402199001011236",
         HTTP_AUTHORIZATION=f"Bearer {xw.token}",
         HTTP_X_PURPOSE="出生医学证明核验".encode().decode("latin-1"),
         HTTP_X_MESSAGE_ID="django-1",
@@ -174,7 +174,7 @@ def test_a_remote_answer_is_stripped_to_the_granted_fields_and_masked(xw, remote
     assert reply.status == 200
     records = reply.json["records"]
     assert records[0] == {
-        "id_number": "440402********1237",
+        "id_number": "440402********1236",
         "name": "张**",
         "sex": "1",
         "birth_date": "1990",
@@ -193,10 +193,10 @@ def test_a_remote_answer_is_stripped_to_the_granted_fields_and_masked(xw, remote
 
 
 def test_remote_detail_search_and_export(xw, remote):
-    detail = remote_call(xw, "/records/44040219850202123X")
+    detail = remote_call(xw, "/records/440402198502021235")
     assert detail.json["records"] == [
         {
-            "id_number": "440402********123X",
+            "id_number": "440402********1235",
             "name": "李**",
             "sex": "2",
             "birth_date": "1985",

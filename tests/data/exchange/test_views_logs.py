@@ -29,7 +29,7 @@ def signed_in(client, user):
 def calls(call, xw):
     """Three calls of 卫健局's client on 公安局's 人口 service: two answered, one refused."""
     call("/records", "limit=1", headers={"X-Message-Id": "msg-ok-1"})
-    call("/records/440402199001011237", headers={"X-Message-Id": "msg-ok-2"})
+    call("/records/440402199001011236", headers={"X-Message-Id": "msg-ok-2"})
     call("/records", "fields=religion", headers={"X-Message-Id": "msg-refused"})
     return xw
 

@@ -46,7 +46,7 @@ def test_each_rule_kind_catches_its_bad_rows_and_passes_the_good_ones(bad_rows, 
 
 
 def test_empty_values_are_only_the_required_rules_business(dm, rule):
-    store.put_records(access.SYSTEM, dm.population, [{"id_number": "440402199001011237"}])
+    store.put_records(access.SYSTEM, dm.population, [{"id_number": "440402199001011236"}])
     pattern = rule("pattern", "phone", {"pattern": r"1\d{10}"})
     required = rule("required", "phone")
     run = services.run_check(dm.ga_admin, dm.population)
