@@ -10,7 +10,6 @@ import shlex
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from shuzheng.data.exchange.views import reads
 from shuzheng.data.exchange.views.common import (
     address_of,
     apply_errors,
+    change_status,
     departments,
     home_department,
     int_or_none,
@@ -186,25 +186,18 @@ def client_status(request, pk: int):
     """停用 / 启用 an application: a stale revision changes nothing and says so (409)."""
     user = request.user
     client = selectors.client(user, pk)
-    wanted = request.POST.get("status")
-    revision = int_or_none(request.POST.get("revision"))
-    if wanted not in ClientStatus.values:
-        raise Http404
-    if revision is None:
-        return _page(request, status=409, conflict=True)
-    try:
-        services.set_client_status(user, client, wanted, revision=revision)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    except Exception as exc:
-        if not is_conflict(exc):
-            raise
-        return _page(request, status=409, conflict=True)
-    else:
-        done = _("已停用") if wanted == ClientStatus.DISABLED else _("已启用")
-        messages.success(request, f"{done} {client.name}")
-    return redirect("exchange:clients")
+    return change_status(
+        request,
+        allowed=ClientStatus.values,
+        change=lambda wanted, revision: services.set_client_status(
+            user, client, wanted, revision=revision
+        ),
+        conflict_page=lambda: _page(request, status=409, conflict=True),
+        done_text=lambda wanted: "{} {}".format(
+            _("已停用") if wanted == ClientStatus.DISABLED else _("已启用"), client.name
+        ),
+        back="exchange:clients",
+    )
 
 
 urlpatterns = [

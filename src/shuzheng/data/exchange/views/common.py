@@ -198,3 +198,31 @@ REASON_LABELS = {
 
 def reason_label(code: str) -> str:
     return str(REASON_LABELS.get(code, code))
+
+
+def change_status(request, *, allowed, change, conflict_page, done_text, back: str):
+    """The 停用/启用 and 暂停/恢复 buttons: ``change(wanted, revision)`` for a status in
+    ``allowed``; a missing or stale revision changes nothing and answers ``conflict_page()``
+    (409); a refusal is shown as a message; success says ``done_text(wanted)``."""
+    from django.contrib import messages
+    from django.http import Http404
+    from django.shortcuts import redirect
+
+    wanted = request.POST.get("status")
+    revision = int_or_none(request.POST.get("revision"))
+    if wanted not in allowed:
+        raise Http404
+    if revision is None:
+        return conflict_page()
+    try:
+        change(wanted, revision)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+        return conflict_page()
+    else:
+        messages.success(request, done_text(wanted))
+    return redirect(back)

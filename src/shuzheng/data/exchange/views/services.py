@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from shuzheng.data.exchange.views.common import (
     CONFLICT,
     address_of,
     apply_errors,
+    change_status,
     int_or_none,
     is_conflict,
     staff_page,
@@ -135,25 +135,18 @@ def service_status(request, pk: int):
     """暂停 / 恢复: a stale revision changes nothing and says so (409)."""
     user = request.user
     service = selectors.service(user, pk)
-    wanted = request.POST.get("status")
-    revision = int_or_none(request.POST.get("revision"))
-    if wanted not in ServiceStatus.values:
-        raise Http404
-    if revision is None:
-        return _list(request, status=409, conflict=True)
-    try:
-        services.set_service_status(user, service, wanted, revision=revision)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    except Exception as exc:
-        if not is_conflict(exc):
-            raise
-        return _list(request, status=409, conflict=True)
-    else:
-        done = _("已暂停") if wanted == ServiceStatus.SUSPENDED else _("已恢复")
-        messages.success(request, f"{done} {service}")
-    return redirect("exchange:services")
+    return change_status(
+        request,
+        allowed=ServiceStatus.values,
+        change=lambda wanted, revision: services.set_service_status(
+            user, service, wanted, revision=revision
+        ),
+        conflict_page=lambda: _list(request, status=409, conflict=True),
+        done_text=lambda wanted: "{} {}".format(
+            _("已暂停") if wanted == ServiceStatus.SUSPENDED else _("已恢复"), service
+        ),
+        back="exchange:services",
+    )
 
 
 urlpatterns = [
