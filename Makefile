@@ -35,14 +35,20 @@ serve:
 	$(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port $(PORT) --workers $(WORKERS) \
 		--log-level warning shuzheng.config.wsgi:application
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist, one test database each; `auto`: one
+# per core, 0: in this process). `--dist load` hands tests out in collection order, so every
+# worker keeps pytest-django's order: the rolled-back tests before those that flush the database.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist load
+
 # The whole suite on SQLite (browser tests skip with a notice where no chromium exists).
 test: catalogues
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The whole suite against PostgreSQL (DATABASE_URL, default the local server).
 test-pg: catalogues
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shuzheng} \
-		$(PY) -m pytest --create-db $(PYTEST_ARGS)
+		$(PY) -m pytest --create-db $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

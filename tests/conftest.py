@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 from rest_framework.test import APIClient
@@ -87,6 +88,42 @@ def _fresh_work_calendar():
     calendar.clear_cache()
     yield
     calendar.clear_cache()
+
+
+def made_once(django_db_blocker, folder, make):
+    """The body of a class- or module-scoped fixture (``yield from made_once(...)``): ``make()``
+    runs once, in a transaction that is rolled back after the last test of the scope, and each
+    test runs in a savepoint inside it (what Django's ``TestCase.setUpTestData`` does). Every
+    test starts from what ``make()`` left and nothing outlives the scope; files it stores go
+    under ``folder`` (tests store theirs in their own folder, see ``files_storage``). For
+    expensive data that several tests only read: the demo, a generated benchmark table."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import override_settings
+
+    storage = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder / "files"), "base_url": None},
+        },
+    }
+    os.makedirs(folder / "tmp", exist_ok=True)
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(STORAGES=storage, FILES_TEMP_DIR=str(folder / "tmp")):
+                made = make()
+        except BaseException:
+            atomic.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 class Tree:

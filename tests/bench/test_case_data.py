@@ -7,15 +7,23 @@ import pytest
 from django.db.models import Count
 
 from shuzheng.services.cases.models import FINAL_STATES, Case
+from tests.conftest import made_once
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import case_data  # noqa: E402  (bench/ is not a package)
 
+pytestmark = pytest.mark.django_db
 
-@pytest.fixture
-def generated(db):
-    return case_data.generate(2000, owners=50)
+
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Generated once for the module (rolled back after it; each test runs in a savepoint)."""
+    yield from made_once(
+        django_db_blocker,
+        tmp_path_factory.mktemp("cases"),
+        lambda: case_data.generate(2000, owners=50),
+    )
 
 
 def test_generator_makes_the_requested_number_of_cases_in_a_realistic_mix(generated):

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from shuzheng.foundation.access.models import RoleGrant
 from shuzheng.foundation.identity import validators
 from shuzheng.foundation.identity.models import Enterprise, NaturalPerson, Organisation, OrgKind
+from tests.conftest import made_once
 
 pytestmark = pytest.mark.django_db
 
@@ -18,60 +19,67 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_demo_loads_zhuhai_and_prints_one_account_per_role(client):
-    output = run("demo")
-    assert Organisation.objects.filter(kind=OrgKind.DEPARTMENT).count() >= 25
-    assert set(
-        Organisation.objects.filter(kind=OrgKind.DISTRICT).values_list("name", flat=True)
-    ) == {"香洲区", "斗门区", "金湾区"}
-    assert Organisation.objects.get(name="拱北街道").parent.name == "香洲区"
-    assert Organisation.objects.get(name="横琴镇").parent.name == "横琴粤澳深度合作区"
-    assert (
-        Organisation.objects.get(division_code="440404101000").parent.name == "金湾区"
-    )  # 南水镇: uncertain zone
-    for username in (
-        "sysadmin",
-        "secadmin",
-        "auditor",
-        "clerk",
-        "handler",
-        "head",
-        "operator",
-        "grid",
-        "citizen",
-        "macau",
-        "legalrep",
-        "agent",
-    ):
-        assert username in output
-    assert client.login(username="clerk", password="Zhuhai@2026")
-    assert client.get("/workbench/").status_code == 200
+@pytest.fixture(scope="class")
+def demo_output(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One `manage.py demo` on the empty database for the class below (rolled back after its
+    last test; each test runs in a savepoint of it) instead of one per test: the demo is the
+    suite's slowest setup. Gives what the command printed."""
+    yield from made_once(django_db_blocker, tmp_path_factory.mktemp("demo"), lambda: run("demo"))
 
 
-def test_demo_twice_changes_nothing():
-    run("demo")
-    counts = (
-        Organisation.objects.count(),
-        RoleGrant.objects.count(),
-        NaturalPerson.objects.count(),
-    )
-    output = run("demo")
-    assert (
-        Organisation.objects.count(),
-        RoleGrant.objects.count(),
-        NaturalPerson.objects.count(),
-    ) == counts
-    assert "secadmin" in output
+class TestDemo:
+    def test_demo_loads_zhuhai_and_prints_one_account_per_role(self, client, demo_output):
+        output = demo_output
+        assert Organisation.objects.filter(kind=OrgKind.DEPARTMENT).count() >= 25
+        assert set(
+            Organisation.objects.filter(kind=OrgKind.DISTRICT).values_list("name", flat=True)
+        ) == {"香洲区", "斗门区", "金湾区"}
+        assert Organisation.objects.get(name="拱北街道").parent.name == "香洲区"
+        assert Organisation.objects.get(name="横琴镇").parent.name == "横琴粤澳深度合作区"
+        assert (
+            Organisation.objects.get(division_code="440404101000").parent.name == "金湾区"
+        )  # 南水镇: uncertain zone
+        for username in (
+            "sysadmin",
+            "secadmin",
+            "auditor",
+            "clerk",
+            "handler",
+            "head",
+            "operator",
+            "grid",
+            "citizen",
+            "macau",
+            "legalrep",
+            "agent",
+        ):
+            assert username in output
+        assert client.login(username="clerk", password="Zhuhai@2026")
+        assert client.get("/workbench/").status_code == 200
 
+    def test_demo_twice_changes_nothing(self, demo_output):
+        counts = (
+            Organisation.objects.count(),
+            RoleGrant.objects.count(),
+            NaturalPerson.objects.count(),
+        )
+        output = run("demo")  # the second run: the first is demo_output's
+        assert (
+            Organisation.objects.count(),
+            RoleGrant.objects.count(),
+            NaturalPerson.objects.count(),
+        ) == counts
+        assert "secadmin" in output
 
-def test_demo_respects_the_triad():
-    run("demo")
-    triads = RoleGrant.objects.exclude(role__triad="").values_list("user__username", "role__triad")
-    holders = {}
-    for user, triad in triads:
-        holders.setdefault(user, set()).add(triad)
-    assert all(len(t) == 1 for t in holders.values())
-    assert len(holders) == 3
+    def test_demo_respects_the_triad(self, demo_output):
+        triads = RoleGrant.objects.exclude(role__triad="").values_list(
+            "user__username", "role__triad"
+        )
+        holders = {}
+        for user, triad in triads:
+            holders.setdefault(user, set()).add(triad)
+        assert all(len(t) == 1 for t in holders.values())
+        assert len(holders) == 3
 
 
 def test_seed_creates_valid_people_and_enterprises():
