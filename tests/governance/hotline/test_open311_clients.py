@@ -195,3 +195,11 @@ def test_command_refuses_an_unknown_prefix(hl):
 
     with pytest.raises(CommandError):
         call_command("open311_key", revoke="zzzzzzzz", stdout=io.StringIO())
+
+
+def test_a_key_never_starts_with_a_dash(hl, monkeypatch):
+    """A prefix "-…" would read as an option on ``open311_key --revoke PREFIX``."""
+    drawn = iter(["-dash-first-key", "plain-second-key"])
+    monkeypatch.setattr(services.secrets, "token_urlsafe", lambda n: next(drawn))
+    client, key = services.issue_key(hl.admin, name="甲")
+    assert key == "plain-second-key" and not client.key_prefix.startswith("-")

@@ -63,6 +63,8 @@ def issue_key(actor, *, name: str, contact: str = "") -> tuple[Open311Client, st
     name = _text(name, "name", NAME_MAX, required=True)
     contact = _text(contact, "contact", CONTACT_MAX, required=False)
     key = secrets.token_urlsafe(KEY_BYTES)
+    while key.startswith("-"):  # a prefix "-…" reads as an option on `open311_key --revoke`
+        key = secrets.token_urlsafe(KEY_BYTES)
     created = Open311Client.objects.create(
         name=name, contact=contact, key_prefix=key[:PREFIX_LENGTH], key_digest=_digest(key)
     )
