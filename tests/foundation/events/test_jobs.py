@@ -146,3 +146,61 @@ def test_a_task_is_run_by_a_separate_worker_process_on_redis(tmp_path):
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(5)
         remote.storage.flush_all()
+
+
+@pytest.mark.skipif(
+    not redis_reachable() and os.environ.get("SHUZHENG_REQUIRE_SERVICES") != "1",
+    reason="needs Redis on 127.0.0.1:6379 (CI has it)",
+)
+def test_a_separate_scheduler_process_queues_periodic_and_delayed_jobs_and_runs_none():
+    """Distributed mode: `jobs scheduler` is its own process; it puts the periodic jobs due
+    at its first minute (events.sweep_outbox is due every minute) and a delayed task whose
+    time has come (a retry) on the Redis queue, for workers — and runs nothing itself."""
+    queue = f"shuzheng-test-{uuid.uuid4().hex[:12]}"
+    remote = build_huey("redis", name=queue, url="redis://127.0.0.1:6379/0")
+    write_marker = remote.task()(jobs_tasks.write_marker.func)
+    # What a worker leaves on the schedule for a failed task's delayed retry.
+    retry = write_marker.s("/nonexistent/never-written", "later")
+    retry.eta = remote._get_timestamp() + dt.timedelta(seconds=1)
+    remote.add_schedule(retry)
+    assert (remote.storage.schedule_size(), remote.storage.queue_size()) == (1, 0)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings_test",
+        "JOBS_BACKEND": "redis",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "JOBS_QUEUE_NAME": queue,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")]),
+    }
+    env.pop("DATABASE_URL", None)  # the scheduler runs no task: it touches no database
+    scheduler = subprocess.Popen(
+        [sys.executable, "manage.py", "jobs", "scheduler", "--tick", "0.2"]
+        + ["--import", "tests.foundation.events.jobs_tasks"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        queued = b""
+        while time.monotonic() < deadline:
+            queued = b"".join(remote.storage.enqueued_items())
+            if b"events.sweep_outbox" in queued and remote.storage.schedule_size() == 0:
+                break
+            time.sleep(0.2)
+        assert b"events.sweep_outbox" in queued  # a periodic job, queued by the scheduler
+        assert remote.storage.schedule_size() == 0  # the delayed task moved to the queue
+        assert b"write_marker" in queued  # … and waits there for a worker: not run
+        assert scheduler.poll() is None  # still running
+    finally:
+        os.killpg(scheduler.pid, signal.SIGTERM)
+        try:
+            output, _ = scheduler.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(scheduler.pid, signal.SIGKILL)
+            output, _ = scheduler.communicate(timeout=5)
+        remote.storage.flush_all()
+    assert scheduler.returncode == 0, output.decode()[-2000:]
+    assert b"distributed mode: scheduler running" in output

@@ -377,3 +377,22 @@ def test_patterns_match_segments_and_the_most_specific_wins():
     assert registry.best_match(patterns, "workflow.ticket.accept") == "workflow.*"
     assert registry.best_match(patterns[1:], "services.case.x") is None
     assert not registry.valid_pattern("Workflow.X") and not registry.valid_pattern("nodot")
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "pt", "en"])
+def test_every_registered_template_reads_in_each_language_we_serve(language):
+    """Every event type's message (the foundation's and each package's) has its title and
+    body in the four languages: a msgid left untranslated would reach an English or
+    Portuguese reader in Simplified Chinese."""
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation(language)._catalog  # the compiled .mo, merged
+    untranslated = []
+    for template in registry.templates():
+        for part in ("title", "body"):
+            with translation.override("zh-hans"):  # the source language: text == msgid
+                msgid = str(getattr(template, part))
+            if not catalog.get(msgid):
+                untranslated.append(f"{template.pattern} {part}: {msgid}")
+    assert registry.templates() and untranslated == []

@@ -336,6 +336,31 @@ def test_in_a_seeded_year_an_administrator_may_delete_a_provisional_day(tree, ma
     assert services.seed_years(access.SYSTEM, [2027]).skipped == [2027]  # not put back
 
 
+def test_unseeded_and_provisional_years_are_reported_until_someone_acts(capsys):
+    """2027 and later: chinese-calendar has no data, holidays only statutory days — the
+    administrator is told, on the admin page and by `seedcalendar --check` (exit status 1)."""
+    from django.core.management.base import CommandError
+
+    from shuzheng.foundation.workflow.calendar import selectors
+
+    warnings = selectors.year_warnings(today=D(2026, 11, 2))
+    assert [(w.year, w.code) for w in warnings] == [(2026, "unseeded"), (2027, "unseeded")]
+    with pytest.raises(CommandError) as failed:
+        call_command("seedcalendar", "--check", "--years", "2026", "2027")
+    assert failed.value.returncode == 1
+    assert CalendarDay.objects.count() == 0  # --check seeds nothing
+
+    call_command("seedcalendar", "--years", "2026", "2027")
+    out = capsys.readouterr().out
+    assert "2027:" in out and "--refresh" in out  # the provisional year is named at once
+    warnings = selectors.year_warnings([2026, 2027])
+    assert [(w.year, w.code) for w in warnings] == [(2027, "provisional")]
+    assert "2027" in warnings[0].message and "--refresh" in warnings[0].message
+
+    call_command("seedcalendar", "--check", "--years", "2026")
+    assert "every year checked" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- properties
 
 starts = st.dates(min_value=D(2024, 1, 1), max_value=D(2028, 12, 31))

@@ -80,3 +80,16 @@ def test_other_staff_do_not_reach_the_calendar_admin(client, tree, make_staff):
     client.post(BASE + "add/", {"date": "2026-09-29", "kind": "closure", "name": "台风停工"})
     assert not CalendarDay.objects.exists()
     assert not AuditRecord.objects.filter(action__startswith="workcalendar.").exists()
+
+
+def test_the_calendar_page_warns_of_an_unpublished_or_unseeded_year(client, sysadmin):
+    from django.utils import timezone
+
+    this = timezone.localdate().year
+    client.force_login(sysadmin)
+    shown = [str(m) for m in client.get(BASE).context["messages"]]
+    assert any(f"{this} 年的工作日历尚未初始化" in m for m in shown)
+    assert any(f"{this + 1} 年的工作日历尚未初始化" in m for m in shown)
+    services.seed_years(access.SYSTEM, [this, this + 1])
+    shown = [str(m) for m in client.get(BASE).context["messages"]]
+    assert not any("尚未初始化" in m for m in shown)

@@ -114,3 +114,37 @@ def test_the_sweep_runs_as_a_periodic_job_every_five_minutes():
         )
     ]
     assert runs == [0, 5, 10, 15, 20, 25]
+
+
+def test_the_periodic_job_on_a_frozen_clock_honours_the_configured_lead(
+    accepted, settings, monkeypatch
+):
+    """The job as the scheduler runs it (no arguments): "now" is the frozen wall clock, the
+    lead time is WORKFLOW_APPROACHING_HOURS."""
+    from django.utils import timezone
+
+    from shuzheng.foundation.workflow import tasks
+
+    _admin, case = accepted
+    frozen = {"now": case.due_at - dt.timedelta(hours=30)}
+    monkeypatch.setattr(timezone, "now", lambda: frozen["now"])
+
+    def sent():
+        return sorted(
+            t.rsplit(".", 1)[-1]
+            for t in OutboxEvent.objects.filter(type__startswith="workflow.demo.review.")
+            .filter(type__regex=r"\.(approaching|overdue)$")
+            .values_list("type", flat=True)
+        )
+
+    settings.WORKFLOW_APPROACHING_HOURS = 24
+    assert tasks.check_deadlines.call_local() == {"approaching": 0, "overdue": 0}
+    settings.WORKFLOW_APPROACHING_HOURS = 36  # a longer lead: 30 hours before is within it
+    assert tasks.check_deadlines.call_local() == {"approaching": 1, "overdue": 0}
+    case.refresh_from_db()
+    assert case.approaching_sent_at == frozen["now"]
+    frozen["now"] = case.due_at + dt.timedelta(minutes=1)
+    assert tasks.check_deadlines.call_local() == {"approaching": 0, "overdue": 1}
+    frozen["now"] = case.due_at + dt.timedelta(days=3)
+    assert tasks.check_deadlines.call_local() == {"approaching": 0, "overdue": 0}
+    assert sent() == ["approaching", "overdue"]

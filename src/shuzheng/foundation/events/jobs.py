@@ -106,9 +106,11 @@ def _release_connection(task_obj, value, exc) -> None:
 
 
 def run_scheduler(stop: threading.Event | None = None, *, tick: float = 1.0) -> None:
-    """Embedded mode's scheduler: every ``tick`` seconds run what is scheduled and due
-    (delayed retries, ``.schedule()``), and once each minute the periodic jobs due then.
-    Tasks run in this thread (immediate mode). Returns when ``stop`` is set."""
+    """The scheduler: every ``tick`` seconds queue what is scheduled and due (delayed
+    retries, ``.schedule()``), and once each minute the periodic jobs due then. In embedded
+    mode queuing runs the task here, in this thread (immediate mode); in distributed mode it
+    puts the task on the Redis queue for the ``jobs worker`` processes (``manage.py jobs
+    scheduler``). Returns when ``stop`` is set."""
     stop = stop or threading.Event()
     last_minute = None
     while not stop.is_set():

@@ -4,11 +4,11 @@ Every change goes through :mod:`.services`, so a typhoon closure declared here i
 record like any other. Seeded days can be edited (they then become the administrator's and
 the seed leaves them alone) or deleted (for a seeded year the table alone decides)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation import access
-from shuzheng.foundation.workflow.calendar import services
+from shuzheng.foundation.workflow.calendar import selectors, services
 from shuzheng.foundation.workflow.calendar.models import CalendarDay, CalendarYear
 
 WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
@@ -78,6 +78,14 @@ class CalendarDayAdmin(ConfigureOnly):
         )
         obj.pk = day.pk
         obj.refresh_from_db()
+
+    def changelist_view(self, request, extra_context=None):
+        # This year or next not seeded, or only estimated (no 调休 published yet): say so
+        # where the administrator would fix it.
+        if request.method == "GET":
+            for warning in selectors.year_warnings():
+                self.message_user(request, warning.message, messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def delete_model(self, request, obj):
         services.remove_day(request.user, obj, request=request)
