@@ -4,6 +4,7 @@ Run as ``python -m shuzheng.config.keyfile`` (``make demo`` does) before Django 
 that a demo installation keeps its sessions across restarts without DEBUG.
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -24,5 +25,6 @@ def read_secret_key(var_dir: Path, *, create: bool) -> str:
 
 
 if __name__ == "__main__":
-    default = Path(__file__).resolve().parents[3] / "var"
-    read_secret_key(Path(sys.argv[1]) if len(sys.argv) > 1 else default, create=True)
+    # The same folder the settings read: SHUZHENG_VAR_DIR, else var/ in the repository.
+    default = os.environ.get("SHUZHENG_VAR_DIR") or Path(__file__).resolve().parents[3] / "var"
+    read_secret_key(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(default), create=True)

@@ -41,14 +41,19 @@ def test_security_admin_grants_a_business_role(tree, make_staff, secadmin):
     ],
 )
 def test_one_account_never_holds_two_triad_roles(tree, make_staff, secadmin, first, second):
+    from shuzheng.foundation.trust.models import AuditRecord
+
     staff = make_staff(tree.zwfw)
     services.grant_role(secadmin, user=staff, role=role(first), organisation=tree.city)
+    audited = AuditRecord.objects.filter(action="access.role.grant").count()
     with pytest.raises(ValidationError) as refused:
         services.grant_role(secadmin, user=staff, role=role(second), organisation=tree.city)
     assert "三员分立" in str(refused.value)
+    assert refused.value.message_dict["role"]  # a clear message on the field that was wrong
     assert list(RoleGrant.objects.filter(user=staff).values_list("role__code", flat=True)) == [
         first
     ]
+    assert AuditRecord.objects.filter(action="access.role.grant").count() == audited
 
 
 def test_same_triad_role_on_another_subtree_is_allowed(tree, make_staff, secadmin):

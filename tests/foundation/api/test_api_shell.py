@@ -4,9 +4,12 @@ import threading
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
-from shuzheng.foundation.identity.models import NaturalPerson, StaffProfile
+from shuzheng.foundation.identity.models import Enterprise, NaturalPerson, StaffProfile
 from tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +63,133 @@ def test_field_messages_follow_the_users_language(clerk):
     )
     message = response.json()["errors"][0]["message"]
     assert "18" in message and not any("\u4e00" <= ch <= "\u9fff" for ch in message)
+
+
+def test_impossible_birth_date_says_so(clerk):
+    response = api_as(clerk).post(
+        "/api/v1/persons/", person_body(id_number="440402199802301230"), format="json"
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("id_number", "birth_date")
+    assert "出生日期无效" in error["message"] and "19980230" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("mobile", "code", "fragment"),
+    [
+        ("1381234567", "length", "应为11位，当前为10位"),
+        ("66123456", "ambiguous", "+853"),
+        ("+853 2882 3456", "not_mobile", "固定电话"),
+        ("+1 650 253 0000", "region", "仅支持"),
+    ],
+)
+def test_invalid_mobile_is_a_field_error_saying_what_is_wrong(clerk, mobile, code, fragment):
+    response = api_as(clerk).post("/api/v1/persons/", person_body(mobile=mobile), format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("mobile", code)
+    assert fragment in error["message"]
+    assert not NaturalPerson.objects.exists()
+
+
+def enterprise_body(**over):
+    return {
+        "name": "珠海海岸线科技有限公司",
+        "registry": "mainland",
+        "registration_number": "91440400MA4UJ1KK07",
+        "legal_representative": "王丽华",
+        "address": "珠海市香洲区",
+        **over,
+    }
+
+
+@pytest.mark.parametrize(
+    ("over", "code", "fragment"),
+    [
+        ({"registration_number": "91440400MA4UJ1KK08"}, "checksum", "校验位错误"),
+        ({"registration_number": "91440400MA4UJ1KKO7"}, "format", "“O”"),
+        ({"registration_number": "91440400MA4UJ1KK0"}, "length", "应为18位，当前为17位"),
+        ({"registry": "macau", "registration_number": "12A"}, "format", "非法字符"),
+    ],
+)
+def test_invalid_enterprise_number_is_a_field_error(clerk, over, code, fragment):
+    response = api_as(clerk).post("/api/v1/enterprises/", enterprise_body(**over), format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("registration_number", code)
+    assert fragment in error["message"]
+    assert not Enterprise.objects.exists()
+
+
+def test_valid_mainland_and_macau_enterprises_are_registered(clerk):
+    client = api_as(clerk)
+    mainland = client.post("/api/v1/enterprises/", enterprise_body(), format="json")
+    macau = client.post(
+        "/api/v1/enterprises/",
+        enterprise_body(name="澳珠贸易有限公司", registry="macau", registration_number="081234"),
+        format="json",
+    )
+    assert mainland.status_code == macau.status_code == 201
+    assert macau.json()["registration_number"] == "081234"
+    assert Enterprise.objects.get(registry="macau").macau_registration_no == "081234"
+
+
+ANY_TEXT = st.one_of(st.text(max_size=40), st.text("0123456789Xx+()-HMAZ ", max_size=24))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(id_type=st.sampled_from(["111", "516", "554", "511", "414", "991", "992"]), data=st.data())
+def test_any_identity_input_is_answered_never_a_500(clerk, id_type, data):
+    from django.core.cache import cache
+
+    cache.clear()  # the per-address rate limit counts every example's two POSTs
+    number, mobile, code = data.draw(ANY_TEXT), data.draw(ANY_TEXT), data.draw(ANY_TEXT)
+    client = api_as(clerk)
+    person = client.post(
+        "/api/v1/persons/", person_body(id_type=id_type, id_number=number, mobile=mobile), "json"
+    )
+    firm = client.post("/api/v1/enterprises/", enterprise_body(registration_number=code), "json")
+    for response in (person, firm):
+        assert response.status_code in (201, 400), response.content
+        if response.status_code == 400:
+            assert response["Content-Type"] == PROBLEM
+            assert all(e["field"] and e["message"] for e in response.json()["errors"])
+
+
+def test_session_authentication_with_csrf(client, clerk):
+    session = APIClient(enforce_csrf_checks=True)
+    session.force_login(clerk)
+    assert session.get("/api/v1/me/").json()["username"] == clerk.username
+    refused = session.post("/api/v1/persons/", person_body(), format="json")
+    assert refused.status_code == 403 and refused["Content-Type"] == PROBLEM
+    assert not NaturalPerson.objects.exists()
+    session.get("/")  # the portal sets the CSRF cookie
+    token = session.cookies["csrftoken"].value
+    accepted = session.post(
+        "/api/v1/persons/", person_body(), format="json", HTTP_X_CSRFTOKEN=token
+    )
+    assert accepted.status_code == 201
+    assert NaturalPerson.objects.count() == 1
+
+
+def test_problem_shape(clerk):
+    """RFC 9457: type, title, status, detail, instance; field errors as {field, message, code}."""
+    response = api_as(clerk).post("/api/v1/persons/?x=1", person_body(id_number="1"), format="json")
+    body = response.json()
+    assert set(body) == {"type", "title", "status", "detail", "instance", "errors"}
+    assert body["status"] == response.status_code == 400
+    assert body["type"] == "urn:shuzheng:problem:validation-error"
+    assert body["instance"] == "/api/v1/persons/?x=1"
+    assert all(set(e) == {"field", "message", "code"} for e in body["errors"])
+    not_found = api_as(clerk).get("/api/v1/persons/999999/")
+    assert not_found["Content-Type"] == PROBLEM
+    assert {"type", "title", "status"} <= set(not_found.json())
+    assert "errors" not in not_found.json()
 
 
 def test_malformed_json_is_a_400_problem(clerk):

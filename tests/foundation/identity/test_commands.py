@@ -57,6 +57,14 @@ class TestDemo:
         assert client.login(username="clerk", password="Zhuhai@2026")
         assert client.get("/workbench/").status_code == 200
 
+    def test_every_printed_demo_account_signs_in(self, client, demo_output):
+        section = demo_output.split("Demo accounts (password for all: Zhuhai@2026):")[1]
+        usernames = [line.split()[0] for line in section.strip().splitlines() if line.strip()]
+        assert len(usernames) >= 12
+        for username in usernames:
+            assert client.login(username=username, password="Zhuhai@2026"), username
+            client.logout()
+
     def test_demo_twice_changes_nothing(self, demo_output):
         counts = (
             Organisation.objects.count(),

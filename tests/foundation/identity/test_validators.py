@@ -201,6 +201,14 @@ def test_generated_residence_permits_are_valid(number):
     assert v.normalize_id_number(IdType.HK_MACAO_RESIDENCE_PERMIT, number) == number
 
 
+@exhaustive
+@given(resident_ids(codes=["810000", "820000"]))
+def test_every_single_substitution_of_residence_permit_is_rejected(number):
+    for mutated in single_substitutions(number, GB11643_CHARS):
+        with pytest.raises(ValidationError):
+            v.normalize_hk_macao_residence_permit(mutated)
+
+
 @pytest.mark.parametrize("code", ["810000", "820000"])
 def test_residence_permit_valid_and_wrong_checksum(code):
     number = gb11643(f"{code}19900101123")
@@ -365,6 +373,41 @@ def test_hong_kong_id_matches_published_rule(letters, digits):
             assert error_of(v.normalize_hong_kong_id, body + wrong).code == "checksum"
 
 
+@st.composite
+def hong_kong_ids(draw: st.DrawFn) -> str:
+    letters = draw(st.text(string.ascii_uppercase, min_size=1, max_size=2))
+    body = letters + draw(st.text(string.digits, min_size=6, max_size=6))
+    return body + hong_kong_check(body)
+
+
+def _hong_kong_value(char: str) -> int:
+    return int(char) if char.isdigit() else ord(char) - ord("A") + 10
+
+
+@exhaustive
+@given(hong_kong_ids())
+def test_every_single_character_change_of_hong_kong_id_is_rejected(compact):
+    """Every change of a digit or of the check character is caught; so is every change of a
+    prefix letter into a character that is not a letter. MOD 11 cannot see one thing: a prefix
+    letter replaced by a letter whose value differs by 11 or 22 (A↔L↔W, B↔M↔X, …) changes the
+    weighted sum by a multiple of 11 — the published algorithm's limit, not ours. Exactly those
+    mutations (and no others) pass."""
+    letters = len(compact) - 7
+    for mutated in single_substitutions(compact, string.ascii_uppercase + string.digits):
+        position = next(i for i, (a, b) in enumerate(zip(compact, mutated, strict=True)) if a != b)
+        undetectable = (
+            position < letters
+            and mutated[position].isalpha()
+            and abs(_hong_kong_value(mutated[position]) - _hong_kong_value(compact[position])) % 11
+            == 0
+        )
+        if undetectable:
+            assert v.normalize_hong_kong_id(mutated) == f"{mutated[:-1]}({mutated[-1]})"
+        else:
+            with pytest.raises(ValidationError):
+                v.normalize_hong_kong_id(mutated)
+
+
 @pytest.mark.parametrize("body", HONG_KONG_BODIES)
 def test_hong_kong_id_changed_check_digit_fails(body):
     check = hong_kong_check(body)
@@ -444,6 +487,111 @@ def test_macau_registration_valid(number, expected):
 )
 def test_macau_registration_invalid(number, expected_code):
     assert error_of(v.normalize_macau_registration, number).code == expected_code
+
+
+# --------------------------------------------------------------------------
+# Documents without a check character: generated numbers pass, and every single-character
+# change is rejected except the ones no rule can see (a digit for another digit where the
+# format allows any digit). These documents carry no check character (澳门居民身份证's is
+# not published), so a mistyped digit is caught by matching the holder's document instead.
+# --------------------------------------------------------------------------
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.text(string.digits, min_size=n, max_size=n)
+
+
+def _swap_within(allowed_at: Callable[[int], str]):
+    """Undetectable: the changed character is still one the format allows at that place."""
+    return lambda position, char: char in allowed_at(position)
+
+
+UNCHECKED_DOCUMENTS = {
+    "hk_macao_permit": (
+        v.normalize_hk_macao_permit,
+        st.builds(lambda letter, d: letter + d, st.sampled_from("HM"), _digits(8)),
+        _swap_within(lambda i: "HM" if i == 0 else string.digits),
+        lambda number: number,
+    ),
+    "taiwan_permit": (
+        v.normalize_taiwan_permit,
+        _digits(8),
+        _swap_within(lambda i: string.digits),
+        lambda number: number,
+    ),
+    "macau_id": (
+        v.normalize_macau_id,
+        st.builds(lambda first, d: first + d, st.sampled_from("157"), _digits(7)),
+        _swap_within(lambda i: "157" if i == 0 else string.digits),
+        lambda number: f"{number[:7]}({number[7]})",
+    ),
+    "macau_registration": (
+        v.normalize_macau_registration,
+        st.text(string.digits, min_size=1, max_size=6),
+        _swap_within(lambda i: string.digits),
+        lambda number: number,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNCHECKED_DOCUMENTS))
+@given(data=st.data())
+def test_documents_without_check_character(kind, data):
+    normalise, numbers, undetectable, canonical = UNCHECKED_DOCUMENTS[kind]
+    number = data.draw(numbers)
+    assert normalise(number) == canonical(number)
+    for mutated in single_substitutions(number, string.ascii_uppercase + string.digits + "-"):
+        position = next(i for i, (a, b) in enumerate(zip(number, mutated, strict=True)) if a != b)
+        if undetectable(position, mutated[position]):
+            assert normalise(mutated) == canonical(mutated)
+        else:
+            with pytest.raises(ValidationError):
+                normalise(mutated)
+
+
+@given(st.text(string.ascii_uppercase + string.digits, min_size=5, max_size=17))
+def test_generated_passport_numbers_are_valid(number):
+    assert v.normalize_passport(number) == number
+    assert v.normalize_id_number(IdType.PASSPORT, number.lower()) == number
+
+
+# Number blocks wholly allocated to mobiles in phonenumbers' metadata (checked down to the
+# last 4 digits on the mainland and the last 2 in Macau and Hong Kong).
+MOBILE_BLOCKS = {
+    "+86": (["13", "18"], 9),
+    "+853": (["62", "63", "65"], 6),
+    "+852": (["61", "63", "64", "65", "69", "94", "96", "97"], 6),
+}
+
+
+@st.composite
+def mobiles(draw: st.DrawFn) -> str:
+    country = draw(st.sampled_from(sorted(MOBILE_BLOCKS)))
+    prefixes, rest = MOBILE_BLOCKS[country]
+    return country + draw(st.sampled_from(prefixes)) + draw(_digits(rest))
+
+
+@given(mobiles())
+def test_generated_mobiles_are_valid(e164):
+    assert v.normalize_mobile(e164) == e164
+    if e164.startswith("+86"):
+        assert v.normalize_mobile(e164[3:]) == e164  # mainland numbers need no +86
+
+
+@exhaustive
+@given(mobiles())
+def test_single_character_changes_of_a_mobile(e164):
+    """No check digit exists in phone numbers: a digit changed into another digit of an
+    allocated block is another real number. Everything else is rejected: a letter or other
+    character anywhere, and any change that leaves the mobile blocks of the three regions."""
+    for mutated in single_substitutions(e164, string.ascii_uppercase + string.digits + "*#"):
+        try:
+            result = v.normalize_mobile(mutated)
+        except ValidationError:
+            continue
+        assert mutated[1:].isdigit(), mutated
+        assert result == mutated
+        assert mutated[:4] in ("+861", "+853", "+852"), mutated
 
 
 # --------------------------------------------------------------------------

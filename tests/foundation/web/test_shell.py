@@ -1,5 +1,6 @@
 """The web shell: faces, languages, care mode, navigation by permission, error pages."""
 
+import json
 import os
 import subprocess
 import sys
@@ -193,3 +194,66 @@ def test_demo_key_is_generated_once_and_then_reused(tmp_path):
         timeout=30,
     )
     assert (tmp_path / "secret_key").read_text() == key
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite settings apply to SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20_000
+
+
+def test_without_database_url_the_default_is_sqlite_under_var(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "SHUZHENG_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "x" * 50,
+            "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
+        }
+    )
+    script = (
+        "import json; from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(json.dumps([d['ENGINE'], str(d['NAME']), d['OPTIONS'], settings.TIME_ZONE, "
+        "settings.LANGUAGE_CODE, [c for c, _ in settings.LANGUAGES]]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    engine, name, options, time_zone, language, languages = json.loads(result.stdout)
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(tmp_path / "shuzheng.sqlite3")
+    assert "journal_mode=WAL" in options["init_command"] and options["timeout"] == 20
+    assert time_zone == "Asia/Shanghai"
+    assert language == "zh-hans" and languages == ["zh-hans", "zh-hant", "pt", "en"]
+
+
+def test_demo_key_goes_where_the_settings_read_it(tmp_path):
+    """`make demo` runs the key file module without arguments: it must honour
+    SHUZHENG_VAR_DIR like the settings, or a non-DEBUG start finds no key."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env["SHUZHENG_VAR_DIR"] = str(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "shuzheng.config.keyfile"], check=True, cwd=ROOT, env=env, timeout=30
+    )
+    assert (tmp_path / "secret_key").exists()
+    assert (
+        _start(
+            {
+                "SHUZHENG_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
+            }
+        ).returncode
+        == 0
+    )
