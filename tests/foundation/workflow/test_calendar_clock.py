@@ -93,6 +93,18 @@ def test_stopping_fixes_the_outcome():
     assert paused.state == "stopped" and not paused.is_overdue(at(10, 9))
 
 
+def test_the_deadline_is_inclusive_to_the_microsecond():
+    clock = Clock.start(at(9, 28), 1, "working_days")
+    due = clock.due_at
+    assert not clock.is_overdue(due)  # at exactly the deadline: still on time
+    assert clock.remaining(due) == dt.timedelta(0)
+    assert clock.is_overdue(due + dt.timedelta(microseconds=1))
+    on_the_dot = Clock.start(at(9, 28), 1, "working_days").stop(due)
+    assert not on_the_dot.is_overdue(at(12, 31))
+    late = Clock.start(at(9, 28), 1, "working_days").stop(due + dt.timedelta(microseconds=1))
+    assert late.is_overdue(at(12, 31))
+
+
 def test_overdue_and_approaching():
     clock = Clock.start(at(9, 24, 15, 30), 13, "working_days")
     assert clock.due_at == at(10, 20, 18)

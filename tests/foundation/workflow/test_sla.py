@@ -8,6 +8,7 @@ import pytest
 from shuzheng.foundation import access, workflow
 from shuzheng.foundation.events.models import OutboxEvent
 from shuzheng.foundation.workflow import services
+from shuzheng.foundation.workflow.calendar.calendar import Clock
 from shuzheng.foundation.workflow.models import SlaState
 from tests.foundation.workflow.test_engine import SPEC
 
@@ -73,6 +74,25 @@ def test_the_sweep_emits_approaching_then_overdue_once_each(accepted):
     assert services.check_deadlines(now=after) == {"approaching": 0, "overdue": 1}
     assert services.check_deadlines(now=after) == {"approaching": 0, "overdue": 0}
     assert kinds() == ["workflow.demo.review.approaching", "workflow.demo.review.overdue"]
+
+
+def test_at_exactly_the_deadline_the_sweep_and_the_clock_both_say_on_time(accepted):
+    """A deadline is inclusive: the sweep and ``Clock.is_overdue`` agree at ``due_at`` (on
+    time, still approaching) and one microsecond after it (overdue)."""
+    _admin, case = accepted
+    clock = Clock.from_dict(case.clock)
+    assert clock.due_at == case.due_at
+    exactly, just_after = case.due_at, case.due_at + dt.timedelta(microseconds=1)
+    lead = dt.timedelta(hours=1)
+    assert not clock.is_overdue(exactly)
+    assert clock.approaching(exactly, lead)
+    assert services.check_deadlines(now=exactly, lead=lead) == {"approaching": 1, "overdue": 0}
+    case.refresh_from_db()
+    assert case.overdue_sent_at is None
+    assert clock.is_overdue(just_after)
+    assert services.check_deadlines(now=just_after, lead=lead) == {"approaching": 0, "overdue": 1}
+    case.refresh_from_db()
+    assert case.overdue_sent_at == just_after
 
 
 def test_a_stopped_clock_is_never_overdue(accepted):

@@ -5,8 +5,12 @@
   ``<EVENTS_NATS_SUBJECT_PREFIX>.<type>`` with the message id ``<event id>`` (JetStream drops
   a repeat within its de-duplication window; a resend from the dead-letter list uses
   ``<event id>.r<n>``), waits for the stream's acknowledgements and only then marks the
-  rows relayed, in the same transaction that locked them. A broker outage leaves the rows in
-  the outbox; the relay reconnects and sends them all when the broker is back.
+  rows relayed, in the same transaction that locked them (PostgreSQL; on SQLite, whose one
+  write lock would stall every writer while the broker is slow to answer, the rows are read
+  outside a transaction and marked in a short one after: a second relay may send a row
+  again, which the de-duplication window drops). A broker outage leaves the rows in the
+  outbox; while the connection is down the relay takes none, the client reconnects, and
+  the relay sends them all when the broker is back.
 * **Workers** (``manage.py events worker``, as many processes as needed) share one durable
   pull consumer (``EVENTS_NATS_DURABLE``): they fetch a batch, run the subscribed handlers
   through :func:`outbox.dispatch` (the same per-handler bookkeeping and idempotency as in
@@ -40,6 +44,10 @@ from shuzheng.foundation.events import outbox
 from shuzheng.foundation.events.models import OutboxEvent
 
 logger = logging.getLogger("shuzheng.events")
+
+
+class Unavailable(ConnectionError):
+    """The connection to the broker is down (the client is reconnecting, or has closed)."""
 
 
 def _setting(name: str, default):
@@ -132,6 +140,22 @@ class Broker:
             self.nc = self.js = self.psub = None
             self.loop.close()
 
+    def connected(self, timeout: float = 0.0) -> bool:
+        """Whether the connection is up. Runs the client's event loop a moment (it only runs
+        inside calls like this one), so a dropped socket is noticed and, while the client
+        reconnects, waits up to ``timeout`` seconds for it to succeed."""
+
+        async def wait():
+            await asyncio.sleep(0.02)  # let the client read what happened on the socket
+            deadline = self.loop.time() + timeout
+            while not (self.nc.is_connected or self.nc.is_closed):
+                if self.loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0.05)
+            return self.nc.is_connected
+
+        return self.nc is not None and self._run(wait())
+
     def __enter__(self) -> Broker:
         return self.connect()
 
@@ -142,18 +166,23 @@ class Broker:
 
     def relay_once(self, limit: int = 500) -> int:
         """Publish up to ``limit`` unrelayed events and mark them relayed; returns how many.
-        Raises (and marks nothing) when the broker does not acknowledge them all."""
-        with transaction.atomic():
+        Raises (and marks nothing) when the broker does not acknowledge them all, and
+        :class:`Unavailable` (taking nothing) while the connection is down."""
+        if not self.connected(timeout=1.0):
+            raise Unavailable(f"NATS {self.url} is not connected")
+        locking = connection.features.has_select_for_update_skip_locked
+        with transaction.atomic() if locking else contextlib.nullcontext():
             rows = OutboxEvent.objects.filter(relayed_at__isnull=True).order_by("id")
-            if connection.features.has_select_for_update_skip_locked:
+            if locking:
                 rows = rows.select_for_update(skip_locked=True)
             rows = list(rows.only("id", "type", "key", "payload", "created_at", "relays")[:limit])
             if not rows:
                 return 0
             self._run(self._publish(rows), timeout=30)
-            OutboxEvent.objects.filter(pk__in=[r.id for r in rows]).update(
-                relayed_at=timezone.now()
-            )
+            with transaction.atomic():
+                OutboxEvent.objects.filter(pk__in=[r.id for r in rows]).update(
+                    relayed_at=timezone.now()
+                )
         return len(rows)
 
     async def _publish(self, rows) -> None:
@@ -258,6 +287,16 @@ def run_relay(stop: threading.Event, *, url: str | None = None, idle: float | No
             outbox.fresh_connection()
             if not broker.relay_once():
                 stop.wait(idle)
+        except Unavailable as exc:
+            if broker.nc is not None and not broker.nc.is_closed:
+                # The client reconnects by itself (relay_once let it try for a second).
+                logger.debug("events: relay waiting for the broker (%r)", exc)
+                continue
+            logger.warning("events: relay lost the broker (%r); retrying in %.1f s", exc, wait)
+            broker.close()
+            broker = None
+            stop.wait(wait)
+            wait = min(10.0, wait * 2)
         except Exception as exc:
             logger.warning("events: relay paused (%r); retrying in %.1f s", exc, wait)
             if broker is not None:
@@ -319,6 +358,7 @@ def reachable(url: str | None = None, timeout: float = 1.0) -> bool:
 
 __all__ = [
     "Broker",
+    "Unavailable",
     "reachable",
     "relay_pending",
     "run_relay",

@@ -369,7 +369,10 @@ def _publish(code, action, instance, from_state, actor):
 
 def check_deadlines(*, now=None, lead=None) -> dict:
     """The SLA sweep: emit "approaching" once when a running clock nears its deadline and
-    "overdue" once when it passes; returns counts. Run as a periodic job."""
+    "overdue" once when it passes; returns counts. Run as a periodic job.
+
+    A deadline is inclusive, as in :meth:`Clock.is_overdue`: at exactly ``due_at`` the case
+    is still on time (and approaching); it is overdue only after."""
     from datetime import timedelta
 
     from django.conf import settings
@@ -383,13 +386,13 @@ def check_deadlines(*, now=None, lead=None) -> dict:
     for kind, rows, stamp in (
         (
             "overdue",
-            running.filter(due_at__lte=now, overdue_sent_at__isnull=True),
+            running.filter(due_at__lt=now, overdue_sent_at__isnull=True),
             "overdue_sent_at",
         ),
         (
             "approaching",
             running.filter(
-                due_at__gt=now, due_at__lte=now + lead, approaching_sent_at__isnull=True
+                due_at__gte=now, due_at__lte=now + lead, approaching_sent_at__isnull=True
             ),
             "approaching_sent_at",
         ),

@@ -457,7 +457,8 @@ class Clock:
         return working_days_between(_local(self._frozen(at)).date(), self.due_at.date())
 
     def is_overdue(self, at: dt.datetime) -> bool:
-        """Past the deadline at ``at`` (for a stopped clock: whether it stopped late)."""
+        """Past the deadline at ``at`` (for a stopped clock: whether it stopped late). The
+        deadline is inclusive: at exactly ``due_at`` the clock is still on time."""
         return _local(self._frozen(at)) > self.due_at
 
     def approaching(self, at: dt.datetime, lead: dt.timedelta | int) -> bool:

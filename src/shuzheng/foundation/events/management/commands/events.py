@@ -2,10 +2,11 @@
 
 manage.py events deliver [--loop]   # embedded mode: run due handlers (retries, leftovers)
 manage.py events relay              # distributed: outbox → JetStream, runs until stopped
-manage.py events worker             # distributed: JetStream → handlers, runs until stopped
+manage.py events worker [--import M] # distributed: JetStream → handlers, runs until stopped
 manage.py events status             # counts: unrelayed, undelivered, dead letters
 """
 
+import importlib
 import signal
 import threading
 import time
@@ -38,6 +39,13 @@ class Command(BaseCommand):
         worker.add_argument("--url", help="NATS URL (default: NATS_URL)")
         worker.add_argument("--batch", type=int, default=200)
         worker.add_argument(
+            "--import",
+            dest="imports",
+            action="append",
+            default=[],
+            help="also load this module's handlers (repeatable)",
+        )
+        worker.add_argument(
             "--idle-exit", type=float, help="exit after this many idle seconds (draining)"
         )
         sub.add_parser("status", help="outbox and dead-letter counts")
@@ -68,13 +76,22 @@ class Command(BaseCommand):
                 raise CommandError(f"relay failed: {exc!r}") from exc
             self.stdout.write(f"relayed {count} event(s)")
             return
-        broker.run_relay(_stop_on_signals(), url=url)
+        stop = _stop_on_signals()
+        self.stdout.write("events relay running (SIGTERM or Ctrl-C stops)")
+        self.stdout.flush()
+        broker.run_relay(stop, url=url)
+        self.stdout.write("events relay stopped")
 
-    def do_worker(self, *, url=None, batch=200, idle_exit=None, **options):
+    def do_worker(self, *, url=None, batch=200, idle_exit=None, imports=(), **options):
         from shuzheng.foundation.events import broker
 
+        for module in imports:  # handlers subscribe when their module is imported
+            importlib.import_module(module)
+        stop = _stop_on_signals()
+        self.stdout.write("events worker running (SIGTERM or Ctrl-C stops)")
+        self.stdout.flush()
         start = time.monotonic()
-        handled = broker.run_worker(_stop_on_signals(), url=url, batch=batch, idle_exit=idle_exit)
+        handled = broker.run_worker(stop, url=url, batch=batch, idle_exit=idle_exit)
         self.stdout.write(f"handled {handled} message(s) in {time.monotonic() - start:.1f} s")
 
     def do_status(self, **options):
