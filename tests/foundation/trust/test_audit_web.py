@@ -276,6 +276,63 @@ def test_export_and_check_bundle_commands(trail, tmp_path):
     assert exited.value.code == 1 and "INVALID" in out.getvalue()
 
 
+STANDALONE = """
+import runpy, sys
+for name in [m for m in sys.modules if m == "django" or m.startswith("django.")]:
+    del sys.modules[name]
+sys.modules["django"] = None  # any import of Django now fails: the checker must not need it
+sys.argv = ["evidence", *sys.argv[1:]]
+runpy.run_module("shuzheng.foundation.trust.evidence", run_name="__main__")
+"""
+
+
+def test_a_third_party_checks_a_bundle_without_django_or_the_platform(trail, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import shuzheng
+
+    bundle = tmp_path / "evidence.json"
+    today = timezone.localdate()
+    run(
+        "export",
+        "--from",
+        str(today),
+        "--to",
+        str(today + dt.timedelta(days=1)),
+        "--out",
+        str(bundle),
+    )
+    pem = tmp_path / "audit.pub.pem"
+    pem.write_bytes(keys.signing_key().public_key().to_pem())
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(Path(shuzheng.__file__).parents[1]),
+    }
+
+    def check(*args):
+        return subprocess.run(  # noqa: S603 - our interpreter, our module
+            [sys.executable, "-c", STANDALONE, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+        )
+
+    done = check(str(bundle), "--public-key", str(pem))
+    assert done.returncode == 0, done.stderr
+    assert "evidence bundle: VALID" in done.stdout and "pinned by --public-key" in done.stdout
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bundle.write_bytes(bytes(data))
+    done = check(str(bundle), "--public-key", str(pem))
+    assert done.returncode == 1 and "INVALID" in done.stdout
+    assert check(str(tmp_path / "missing.json")).returncode == 2
+
+
 def test_purge_command_refuses_young_records(trail):
     before = AuditRecord.objects.count()
     with pytest.raises(CommandError, match="180"):

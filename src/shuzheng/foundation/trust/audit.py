@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import time as _time
 import uuid
@@ -47,6 +46,19 @@ from django.utils.translation import gettext as _
 from shuzheng.foundation import access
 from shuzheng.foundation.trust import gm, keys
 from shuzheng.foundation.trust.context import current_request
+from shuzheng.foundation.trust.evidence import (  # the Django-free part, re-exported here
+    BUNDLE_FORMAT,
+    GENESIS_HASH,
+    MANIFEST_DOMAIN,
+    BundleReport,
+    _canonical,
+    _iso,
+    _unhex,
+    anchor_message,
+    check_bundle,
+    record_hash,
+    record_message,
+)
 from shuzheng.foundation.trust.models import (
     AuditAnchor,
     AuditPurge,
@@ -80,8 +92,6 @@ __all__ = [
     "verify",
 ]
 
-GENESIS_HASH = "0" * 64
-"""``prev_hash`` of record 1."""
 
 HASHED_FIELDS = (
     "seq",
@@ -102,26 +112,16 @@ HASHED_FIELDS = (
 )
 """The record fields, in the order :func:`record_message` serialises them."""
 
-RECORD_DOMAIN = b"shuzheng.audit.record.v1\n"
-ANCHOR_DOMAIN = b"shuzheng.audit.anchor.v1\n"
-MANIFEST_DOMAIN = b"shuzheng.audit.bundle.v1\n"
-BUNDLE_FORMAT = "shuzheng-audit-bundle/1"
 
 WEB_VERIFY_LIMIT = 200_000
 """Records a verification started from a web page walks (the latest ones; ~10 s). The
 command line and the scheduler verify the whole chain."""
 
-_HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$")
 _MAX_DETAILS = 8192
 _LOCK_KEY = 0x7368_7A61_7564  # "shzaud": the audit chain's advisory lock (PostgreSQL)
 _SNAPSHOT_ATTR = "_shuzheng_audit_actor"
 _CLIENT_ATTR = "_shuzheng_audit_client"
-_UTC = dt.UTC
-
-_canonical = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-).encode
 
 
 class AuditChainBroken(Exception):
@@ -133,83 +133,6 @@ class AuditChainBroken(Exception):
 
 
 # --------------------------------------------------------------------------- canonical form
-
-
-def _iso(value) -> str:
-    """UTC, always with microseconds: ``2026-03-01T08:00:00.000000+00:00``."""
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is not _UTC:
-        value = value.astimezone(_UTC)
-    return value.isoformat(timespec="microseconds")
-
-
-def record_message(
-    seq,
-    time,
-    actor_id,
-    actor_username,
-    actor_org_id,
-    actor_roles,
-    client_ip,
-    channel,
-    user_agent,
-    action,
-    object_type,
-    object_id,
-    result,
-    details,
-    prev_hash,
-) -> bytes:
-    """The bytes a record's hash is computed over (fields in :data:`HASHED_FIELDS` order).
-
-    ``RECORD_DOMAIN`` followed by the UTF-8 JSON array of the field values: no spaces,
-    object keys sorted, non-ASCII characters as themselves, ``time`` as UTC ISO 8601 with
-    microseconds. A third party can recompute it from an evidence bundle.
-    """
-    return (
-        RECORD_DOMAIN
-        + _canonical(
-            [
-                seq,
-                _iso(time),
-                actor_id,
-                actor_username,
-                actor_org_id,
-                actor_roles,
-                client_ip,
-                channel,
-                user_agent,
-                action,
-                object_type,
-                object_id,
-                result,
-                details,
-                prev_hash,
-            ]
-        ).encode()
-    )
-
-
-def record_hash(*fields) -> str:
-    """Hex SM3 of :func:`record_message` (``fields`` in :data:`HASHED_FIELDS` order)."""
-    return gm.sm3(record_message(*fields)).hex()
-
-
-def anchor_message(first_seq: int, head_seq: int, head_hash: str, signed_at, key_id: str) -> bytes:
-    """The bytes an anchor's SM2 signature covers."""
-    return (
-        ANCHOR_DOMAIN
-        + _canonical([first_seq, head_seq, head_hash, _iso(signed_at), key_id]).encode()
-    )
-
-
-def _unhex(text: str) -> bytes:
-    """Lower-case hex only: ``bytes.fromhex`` also takes upper case, which would let a
-    signature be rewritten without changing what it decodes to."""
-    if not isinstance(text, str) or not _HEX.fullmatch(text):
-        raise ValueError("not lower-case hex")
-    return bytes.fromhex(text)
 
 
 def digest(value) -> str:
@@ -1178,143 +1101,6 @@ _CANONICAL_DOC = (
     "head_seq, head_hash, signed_at, key_id]); head_hash equals the hash of record head_seq. "
     "key id = first 16 hex digits of SM3(DER SubjectPublicKeyInfo)."
 )
-
-
-@dataclass
-class BundleReport:
-    ok: bool
-    problems: list[str]
-    records: int = 0
-    anchors: int = 0
-    period: dict | None = None
-    period_seq: list | None = None
-    signer_key_id: str | None = None
-    key_pinned: bool = False
-
-    def __str__(self) -> str:
-        lines = [
-            f"evidence bundle: {'VALID' if self.ok else 'INVALID'}",
-            f"records: {self.records}, anchors: {self.anchors}",
-        ]
-        if self.period:
-            lines.append(f"period: {self.period.get('from')} .. {self.period.get('to')}")
-        if self.signer_key_id:
-            pinned = "pinned by --public-key" if self.key_pinned else "NOT pinned"
-            lines.append(f"signed by key {self.signer_key_id} ({pinned})")
-        lines.extend(f"problem: {p}" for p in self.problems)
-        return "\n".join(lines)
-
-
-def check_bundle(data: bytes, public_key: gm.SM2PublicKey | None = None) -> BundleReport:
-    """Check an evidence bundle with nothing but (optionally) the signer's public key.
-
-    Touches no database and no key store. Without ``public_key`` the key embedded in the
-    bundle is used and the report says the key was not pinned: compare its key id with
-    the one the installation publishes.
-    """
-    report = BundleReport(ok=False, problems=[])
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        report.problems.append(f"not a JSON document: {exc}")
-        return report
-    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
-        report.problems.append(f"not a {BUNDLE_FORMAT} document")
-        return report
-    try:
-        _check_document(document, data, public_key, report)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        report.problems.append(f"malformed bundle: {type(exc).__name__}: {exc}")
-    report.ok = not report.problems
-    return report
-
-
-def _check_document(document, data, public_key, report: BundleReport) -> None:
-    problems = report.problems
-    if _canonical(document).encode() != data:
-        problems.append("the file is not in canonical form: bytes were altered")
-    manifest = document["manifest"]
-    records = document["records"]
-    anchors = document["anchors"]
-    pems = document["public_keys"]
-    report.records, report.anchors = len(records), len(anchors)
-    report.period, report.period_seq = manifest.get("period"), manifest.get("period_seq")
-    report.signer_key_id = manifest["signer_key_id"]
-    public_keys = {}
-    for kid, pem in pems.items():
-        key = gm.SM2PublicKey.from_pem(pem)
-        if key.key_id != kid:
-            problems.append(f"public key listed as {kid} has key id {key.key_id}")
-        public_keys[kid] = key
-    signer = public_keys.get(manifest["signer_key_id"])
-    if public_key is not None:
-        report.key_pinned = True
-        if public_key.key_id != manifest["signer_key_id"]:
-            problems.append(
-                f"signed by key {manifest['signer_key_id']}, not by the given key "
-                f"{public_key.key_id}"
-            )
-            return
-        signer = public_key
-    if signer is None:
-        problems.append("the signer's public key is missing")
-        return
-    try:
-        signer.verify(
-            _unhex(document["signature"]), MANIFEST_DOMAIN + _canonical(manifest).encode()
-        )
-    except (gm.GmError, ValueError):
-        problems.append("manifest signature does not verify: the bundle was altered")
-        return
-    for name, part in (("records", records), ("anchors", anchors), ("public_keys", pems)):
-        if gm.sm3(_canonical(part).encode()).hex() != manifest[name]["sm3"]:
-            problems.append(f"{name} do not match the manifest's SM3 digest")
-    if manifest["records"]["count"] != len(records):
-        problems.append("record count differs from the manifest")
-    if problems:
-        return
-    # the chain inside the bundle
-    prev = manifest["start_prev_hash"]
-    hashes = {}
-    expected = records[0][0] if records else None
-    if records and expected == 1 and prev != GENESIS_HASH:
-        problems.append("record 1 must follow the genesis hash")
-    for row in records:
-        seq = row[0]
-        if seq != expected:
-            problems.append(f"record {expected} is missing")
-            return
-        if row[14] != prev:
-            problems.append(f"record {seq} does not link to its predecessor")
-            return
-        if record_hash(*row[:15]) != row[15]:
-            problems.append(f"record {seq} does not match its hash")
-            return
-        hashes[seq] = prev = row[15]
-        expected = seq + 1
-    heads = {}
-    for pk, first, head, head_hash, signed_at, key_id, signature in anchors:
-        key = public_keys.get(key_id)
-        if key is None:
-            problems.append(f"anchor {pk} names key {key_id}, which the bundle lacks")
-            continue
-        try:
-            key.verify(_unhex(signature), anchor_message(first, head, head_hash, signed_at, key_id))
-        except (gm.GmError, ValueError):
-            problems.append(f"anchor {pk} signature does not verify")
-            continue
-        if head in hashes and hashes[head] != head_hash:
-            problems.append(f"anchor {pk} head hash differs from record {head}")
-        heads[head] = head_hash
-    if records:
-        first_seq, last_seq = records[0][0], records[-1][0]
-        if first_seq != 1 and heads.get(first_seq - 1) != manifest["start_prev_hash"]:
-            problems.append(f"no signed anchor ends at {first_seq - 1} to prove the start")
-        if last_seq not in heads:
-            problems.append(f"no signed anchor ends at record {last_seq}: the end is unproven")
-        period_seq = manifest["period_seq"]
-        if period_seq and not (first_seq <= period_seq[0] <= period_seq[1] <= last_seq):
-            problems.append("the period's records are not all in the bundle")
 
 
 # --------------------------------------------------------------------------- retention

@@ -138,20 +138,24 @@ def lookup(model, field: str, value: str) -> Q:
 
 
 def reencrypt(model, *, batch: int = 500, progress=None) -> int:
-    """Re-encrypt every encrypted value of ``model`` under the current keys (rotation)."""
+    """Re-encrypt every encrypted value of ``model`` under the current keys (rotation).
+
+    Reads through the base manager: a default manager that hides rows (archived, soft-deleted)
+    must not leave them under the old key."""
+    manager = model._base_manager
     names = [f.name for f in model._meta.fields if isinstance(f, EncryptedField | BlindIndexField)]
     indexes = [f for f in model._meta.fields if isinstance(f, BlindIndexField)]
     done = 0
     last = 0
     while True:
-        rows = list(model._default_manager.filter(pk__gt=last).order_by("pk")[:batch])
+        rows = list(manager.filter(pk__gt=last).order_by("pk")[:batch])
         if not rows:
             return done
         for row in rows:
             for field in indexes:
                 field.pre_save(row, False)  # bulk_update does not call pre_save
         with transaction.atomic():
-            model._default_manager.bulk_update(rows, names)
+            manager.bulk_update(rows, names)
         done += len(rows)
         last = rows[-1].pk
         if progress:
