@@ -252,8 +252,8 @@ KEYS_DIR = Path(env.str("SHUZHENG_KEYS_DIR", default=str(VAR_DIR / "keys")))
 # --- audit (Foundation II: trust.audit) -----------------------------------------------------
 # Audit records are kept at least 180 days (网络安全法 第二十一条: no less than six months);
 # `manage.py audit purge` refuses anything younger. Anchors (SM2 signatures over the chain
-# head) are sealed by `manage.py audit seal`; the interval is read by the scheduler that a
-# later foundation issue brings (until then run the command from cron every N minutes).
+# head) are sealed by the periodic job `trust.seal_audit_anchor` every
+# AUDIT_ANCHOR_INTERVAL_MINUTES (or by hand with `manage.py audit seal`).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
 AUDIT_ANCHOR_INTERVAL_MINUTES = env.int("AUDIT_ANCHOR_INTERVAL_MINUTES", default=10)
 if AUDIT_RETENTION_DAYS < 180:

@@ -183,7 +183,9 @@ def init(folder: Path) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] != "init":
         sys.exit("usage: python -m shuzheng.foundation.trust.keys init [KEYS_DIR]")
-    default = Path(__file__).resolve().parents[4] / "var" / "keys"
+    # the same default as settings.KEYS_DIR: <SHUZHENG_VAR_DIR or the checkout's var/>/keys
+    var_dir = os.environ.get("SHUZHENG_VAR_DIR") or Path(__file__).resolve().parents[4] / "var"
+    default = Path(var_dir) / "keys"
     target = (
         Path(sys.argv[2])
         if len(sys.argv) > 2
