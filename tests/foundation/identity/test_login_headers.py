@@ -170,6 +170,24 @@ def test_token_authenticated_api_calls_are_not_anonymous(api, django_user_model)
         assert api.post("/api/v1/persons/", {}, format="json").status_code != 429
 
 
+@pytest.mark.parametrize("header", ["Bearer junk", "Basic eDp5", "junk"])
+def test_an_authorization_header_no_authenticator_reads_stays_anonymous(api, header):
+    # the organisation list is public (AllowAny); a POST is 405, but the limit comes first
+    api.credentials(HTTP_AUTHORIZATION=header)
+    for _ in range(30):
+        assert api.post("/api/v1/organisations/", {}, format="json").status_code == 405
+    response = api.post("/api/v1/organisations/", {}, format="json")
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_bad_drf_token_is_refused_by_drf_before_any_view(api):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    for _ in range(35):
+        # refused by DRF's authentication (403: session auth is the first authenticator)
+        assert api.post("/api/v1/organisations/", {}, format="json").status_code == 403
+
+
 def test_limits_come_from_settings(client, settings):
     settings.LOGIN_RATE_PER_MINUTE = 2
     settings.ANON_POST_RATE_PER_MINUTE = 0  # off

@@ -90,9 +90,11 @@ def _login_paths() -> set[str]:
 
 
 def _bearer_api_call(request) -> bool:
-    """An API call carrying a token: DRF authenticates it or answers 401 before any view."""
+    """An API call carrying a DRF token (``Authorization: Token …``): DRF authenticates it or
+    answers 401 before any view. Only that scheme: a header no authenticator reads (``Bearer
+    junk``) leaves the call anonymous, so it must not lift the anonymous limit."""
     scheme = request.headers.get("Authorization", "").split(" ", 1)[0].lower()
-    return _is_api(request) and scheme in ("token", "bearer")
+    return _is_api(request) and scheme == "token"
 
 
 class RateLimitMiddleware:
