@@ -116,14 +116,15 @@ def test_status_suspends_and_resumes(dm):
         services.set_service_status(dm.ga_admin, service, "suspended", revision=0)
 
 
-def test_a_client_gets_a_key_id_and_a_secret_stored_only_as_a_keyed_hash(dm):
+def test_a_client_gets_a_key_id_and_a_secret_stored_only_as_a_salted_hash(dm):
     client, secret = services.create_client(
         dm.wj_admin, organisation=dm.weijian, name="出生医学证明系统", system_code="birth"
     )
     assert 16 <= len(client.key_id) <= 24 and len(secret) >= 32
     assert "." not in client.key_id and "." not in secret
     stored = ClientApp.objects.values_list("secret_hash", flat=True).get()
-    assert secret not in stored and stored == core.secret_hash(secret)
+    assert secret not in stored and stored.startswith("sm3$")
+    assert core.verify_secret(stored, secret) and not core.verify_secret(stored, secret[:-1])
     record = AuditRecord.objects.filter(action="data.exchange.client.create").get()
     assert secret not in str(record.details)
     other, other_secret = services.create_client(

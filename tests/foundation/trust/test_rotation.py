@@ -108,3 +108,38 @@ def test_after_the_demo_every_stored_value_is_reencrypted_and_reindexed():
                     assert getattr(row, index.attname) == expected, (model, index.name, row.pk)
     finally:
         keys.forget()
+
+
+@pytest.mark.django_db
+def test_a_blind_index_rotation_prints_what_packages_cannot_recompute(
+    settings, tmp_path, monkeypatch
+):
+    """Keyed hashes outside ``BlindIndexField`` columns (their clear value is not stored)
+    cannot follow a new blind-index key: the package keeping them answers the signal and the
+    command prints its lines as warnings — only when the blind-index key may have changed."""
+    import shutil
+
+    monkeypatch.delenv("BLIND_INDEX_KEY", raising=False)
+    monkeypatch.delenv("PII_KEYS", raising=False)
+    shutil.copytree(settings.KEYS_DIR, tmp_path / "keys")
+    settings.KEYS_DIR = tmp_path / "keys"
+    keys.forget()
+
+    def receiver(sender, **kwargs):
+        return ["sample.thing: 3 rows keep hashes under the old key"]
+
+    pii.blind_index_rotated.connect(receiver, dispatch_uid="test.sample")
+    try:
+
+        def run(*options) -> str:
+            err = io.StringIO()
+            call_command("rotatekeys", *options, stdout=io.StringIO(), stderr=err)
+            return err.getvalue()
+
+        assert "sample.thing: 3 rows" not in run("--pii")
+        warned = run("--blind-index")
+        assert "WARNING" in warned and "sample.thing: 3 rows" in warned
+        assert "if BLIND_INDEX_KEY was changed" in run("--reencrypt-only")
+    finally:
+        pii.blind_index_rotated.disconnect(dispatch_uid="test.sample")
+        keys.forget()

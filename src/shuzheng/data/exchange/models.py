@@ -86,7 +86,9 @@ class ClientStatus(models.TextChoices):
 
 class ClientApp(models.Model):
     """使用部门的应用系统 and its gateway credentials: ``key_id`` is public, the secret is
-    shown once at creation and stored only as its HMAC-SM3 (``secret_hash``)."""
+    shown once at creation and stored only as a salted SM3 digest (``secret_hash``,
+    ``sm3$<salt>$<hex>``; rows of the first scheme, HMAC-SM3 under the blind-index key, are
+    upgraded by the gateway on first use)."""
 
     organisation = models.ForeignKey(
         "identity.Organisation",
@@ -97,7 +99,7 @@ class ClientApp(models.Model):
     name = models.CharField(_("应用系统名称"), max_length=120)
     system_code = models.SlugField(_("子系统编码"), max_length=60)
     key_id = models.CharField(_("应用标识"), max_length=32, unique=True)
-    secret_hash = models.CharField(_("密钥摘要"), max_length=64)
+    secret_hash = models.CharField(_("密钥摘要"), max_length=128)
     status = models.CharField(
         _("状态"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )

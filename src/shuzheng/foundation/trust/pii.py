@@ -16,11 +16,19 @@ from django.apps import apps as global_apps
 from django.core.exceptions import FieldError
 from django.db import models, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from shuzheng.foundation.trust import gm, keys
 
 ENCRYPTED_FIELDS: list["EncryptedField"] = []
+
+# Sent by ``rotatekeys`` once a new blind-index key is in use and every ``BlindIndexField``
+# is recomputed. Keyed hashes kept elsewhere whose clear value is not stored (a log's hash of
+# an end user, a credential) cannot be recomputed: the package that keeps them connects a
+# receiver returning the lines the operator must read (what stays under the old key, what
+# stops matching). The old key is not kept, so those hashes can never be matched again.
+blind_index_rotated = Signal()
 
 
 def encrypt(value: str, aad: bytes) -> str:

@@ -46,6 +46,7 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Mapping
@@ -54,7 +55,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -80,16 +81,26 @@ from shuzheng.foundation.web.csvexport import cell
 
 log = logging.getLogger("shuzheng.exchange.gateway")
 
-__all__ = ["PREFIX", "ROUTE", "forget", "handle", "secret_hash"]
+__all__ = [
+    "PREFIX",
+    "ROUTE",
+    "forget",
+    "handle",
+    "is_legacy_secret_hash",
+    "secret_hash",
+    "verify_secret",
+]
 
 PREFIX = "/gateway/v1/"
 ROUTE = re.compile(
     r"/gateway/v1/services/([^/]{1,100})/([^/]{1,20})/(?:records(?:/([^/]{1,200}))?|(export))/?"
 )
 RESERVED = frozenset({"fields", "after", "limit", "format"})
-SECRET_KIND = "exchange.client_secret"
+SECRET_KIND = "exchange.client_secret"  # legacy secret hashes (HMAC-SM3, blind-index key)
+SECRET_SCHEME = "sm3"
 END_USER_KIND = "exchange.end_user"
 QUERY_KIND = "exchange.query"
+_NO_SALT = "0" * 32
 JSON_TYPE = "application/json; charset=utf-8"
 _CODE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,59}", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,63}")
@@ -108,9 +119,46 @@ Response = tuple[int, list[tuple[str, str]], bytes]
 
 
 def secret_hash(secret: str) -> str:
-    """What ``ClientApp.secret_hash`` stores: HMAC-SM3 of the secret under the platform's
-    blind-index key (a stolen table gives no secret and no offline guessing)."""
-    return pii.blind_index(SECRET_KIND, secret)
+    """What ``ClientApp.secret_hash`` stores: ``sm3$<salt>$<SM3(salt $ secret)>``.
+
+    Secrets are 256-bit random tokens (``services.new_secret``), so a salted SM3 digest
+    gives a stolen table neither the secret nor any guess at it, and — unlike a keyed hash —
+    it depends on no key: rotating the blind-index key leaves every client working."""
+    salt = secrets.token_hex(16)
+    return f"{SECRET_SCHEME}${salt}${_salted(salt, secret)}"
+
+
+def _salted(salt: str, secret: str) -> str:
+    return gm.sm3(f"{salt}${secret}".encode()).hex()
+
+
+def is_legacy_secret_hash(stored: str) -> bool:
+    """A hash of the first scheme: HMAC-SM3 under the blind-index key (no ``sm3$`` prefix).
+    The gateway verifies it and replaces it with :func:`secret_hash` on first use; it stops
+    verifying once the blind-index key is rotated (``rotatekeys`` warns of those left)."""
+    return not stored.startswith(f"{SECRET_SCHEME}$")
+
+
+def verify_secret(stored: str, secret: str) -> bool:
+    """Whether ``secret`` is the one ``stored`` (either scheme) was made from."""
+    if is_legacy_secret_hash(stored):
+        return hmac.compare_digest(stored, pii.blind_index(SECRET_KIND, secret))
+    _scheme, salt, digest = (stored.split("$", 2) + ["", ""])[:3]
+    return bool(salt) and hmac.compare_digest(digest, _salted(salt, secret))
+
+
+def _upgrade_secret_hash(client: ClientRow, secret: str) -> None:
+    """Replace a legacy secret hash just verified by the salted one — only if the row still
+    holds that hash (a secret rotated meanwhile is not overwritten) — and drop the cached row
+    so the next call reads the new hash. A failure only postpones the upgrade."""
+    try:
+        with transaction.atomic():
+            ClientApp.objects.filter(pk=client.id, secret_hash=client.secret_hash).update(
+                secret_hash=secret_hash(secret)
+            )
+    except DatabaseError:
+        log.warning("could not upgrade the secret hash of client %s", client.key_id)
+    _clients.pop(client.key_id, None)
 
 
 def _setting(name: str, default):
@@ -583,14 +631,17 @@ def _serve(call: _Call, match, method, query, headers, client_ip) -> Response:
         key_id = key_id[:32]
         failure = "malformed_credentials"
         if dot and key_id and secret and len(secret) <= 256:
-            given = secret_hash(secret)
             client = _client(key_id)
             failure = "unknown_client"
-            if client is not None:
+            if client is None:
+                _salted(_NO_SALT, secret)  # the same work as for a known client
+            else:
                 call.client = client
-                failure = (
-                    "" if hmac.compare_digest(client.secret_hash, given) else "bad_credentials"
-                )
+                failure = "bad_credentials"
+                if verify_secret(client.secret_hash, secret):
+                    failure = ""
+                    if is_legacy_secret_hash(client.secret_hash):
+                        _upgrade_secret_hash(client, secret)
     call.request_hash = gm.sm3(
         canonical.request_message(
             method,

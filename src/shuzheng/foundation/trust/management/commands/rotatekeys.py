@@ -3,7 +3,10 @@
 With keys in files (KEYS_DIR) the command makes the new key itself. With keys in the
 environment the operator sets the new key there first (``PII_KEYS`` gains a new last entry,
 or ``BLIND_INDEX_KEY`` changes) and runs ``rotatekeys --reencrypt-only``. Old PII keys stay
-in the keyring so that anything not yet re-encrypted (e.g. a restored backup) still reads."""
+in the keyring so that anything not yet re-encrypted (e.g. a restored backup) still reads.
+The blind-index key is one at a time: keyed hashes outside ``BlindIndexField`` columns cannot
+follow it, and the packages keeping them say so through ``pii.blind_index_rotated`` — printed
+as warnings after a blind-index rotation."""
 
 import os
 from pathlib import Path
@@ -51,6 +54,27 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"re-encrypted {total} rows under key {keys.pii_keyring().current}")
         )
+        if blind_index or reencrypt_only:
+            self._unrecomputable(changed=blind_index)
+
+    def _unrecomputable(self, *, changed: bool) -> None:
+        """Warn of keyed hashes the rotation could not recompute (their packages say which)."""
+        lines = [
+            str(line)
+            for _receiver, reply in pii.blind_index_rotated.send(sender=self.__class__)
+            for line in reply or ()
+        ]
+        if not lines:
+            return
+        self.stderr.write(
+            self.style.WARNING(
+                ("WARNING: " if changed else "WARNING, if BLIND_INDEX_KEY was changed: ")
+                + "these keyed hashes were made under the old blind-index key and cannot be "
+                "recomputed (the clear values are not stored); the old key is gone:"
+            )
+        )
+        for line in lines:
+            self.stderr.write(self.style.WARNING(f"  - {line}"))
 
     def _reencrypt(self) -> int:
         total = 0
