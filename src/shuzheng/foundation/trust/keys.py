@@ -4,7 +4,9 @@ names the id it was made with, so keys can rotate without losing old data.
 Three kinds of key:
 - **PII keys** (SM4, 16 bytes): a keyring; the newest is used to encrypt, all decrypt.
 - **the blind-index key** (HMAC-SM3, 32 bytes): one at a time; rotating it recomputes every
-  index (``manage.py rotatekeys --blind-index``).
+  blind index of an encrypted column (``manage.py rotatekeys --blind-index``); keyed hashes
+  whose clear value is not stored (e.g. the exchange log's) cannot be recomputed, and the
+  command prints what the packages report about them (``pii.blind_index_rotated``).
 - **audit signing keys** (SM2): the newest signs anchors; older public keys stay to verify.
 
 Sources, first match wins:
