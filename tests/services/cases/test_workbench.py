@@ -264,7 +264,7 @@ def test_the_full_id_number_is_revealed_only_with_a_reason_and_on_the_record(
     assert 'id="reveal-form"' in page.content.decode()
     response = client.post(f"/workbench/cases/{case.number}/reveal/", {"reason": "核对身份"})
     assert "440402199001011236" in response.content.decode()
-    assert AuditRecord.objects.filter(action="identity.person.reveal", result="success").exists()
+    assert AuditRecord.objects.filter(action="cases.case.reveal", result="success").exists()
     client.logout()
     page = signed_in(client, staff.handler).get(f"/workbench/cases/{case.number}/")
     assert 'id="reveal-form"' not in page.content.decode()  # a handler may not reveal

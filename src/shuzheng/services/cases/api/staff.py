@@ -5,6 +5,11 @@ GET  cases/?queue=&after=&limit=&item=&organisation=   a workbench queue (keyset
 GET  cases/{number}/                                    one case: history, actions, revision (ETag)
 POST cases/{number}/actions/{action}/                   one act; revision from If-Match or body
 POST cases/bulk/                                        批量签收 / 办结 / 送达 {action, numbers[]}
+POST cases/{number}/reveal/                             查看完整信息 {reason} (identity.reveal_pii; audited)
+
+``form_data`` in the detail has every personal number masked by type (``cases.masking``); the
+clear answers come only from ``reveal``, which records the reason, and a refusal is 403 and
+an audit record too.
 
 A case out of the user's scope is 404; a stale revision 409 problem+json (nothing written);
 bad or missing fields 400 with field errors; an act the user may not take 403.
@@ -33,6 +38,7 @@ from rest_framework.views import APIView
 from shuzheng.foundation import access, workflow
 from shuzheng.foundation.identity.validators import mask_id_number
 from shuzheng.foundation.workflow.models import TransitionRecord
+from shuzheng.services.cases import masking
 from shuzheng.services.cases.models import (
     Case,
     CaseMaterial,
@@ -41,7 +47,7 @@ from shuzheng.services.cases.models import (
     SpecialProcedure,
 )
 from shuzheng.services.cases.selectors import workbench as selectors
-from shuzheng.services.cases.services import handle
+from shuzheng.services.cases.services import handle, reveal
 from shuzheng.services.cases.views.workbench import act_kwargs, action_fields, mask_name
 
 STAFF_ACTIONS = tuple(handle.ACTS)
@@ -190,7 +196,9 @@ class CaseDetailSerializer(CaseSummarySerializer):
     history = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     revision = serializers.IntegerField(source="workflow.revision", read_only=True)
-    form_data = serializers.JSONField(read_only=True)
+    form_data = serializers.SerializerMethodField(
+        help_text=gettext_lazy("申请表（证件号码、电话号码脱敏）")
+    )
 
     class Meta(CaseSummarySerializer.Meta):
         fields = [
@@ -230,6 +238,10 @@ class CaseDetailSerializer(CaseSummarySerializer):
     def get_applicant_id_number(self, case) -> str:
         return mask_id_number(case.applicant_id_number or "")
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_form_data(self, case) -> dict:
+        return masking.mask_case_form(case)
+
     def get_handler_name(self, case) -> str:
         return str(case.handler) if case.handler_id else ""
 
@@ -254,6 +266,22 @@ class CaseDetailSerializer(CaseSummarySerializer):
                 }
             )
         return ActionSerializer(rows, many=True).data
+
+
+class CaseRevealSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text=gettext_lazy("查看事由（将记入审计）"),
+    )
+
+
+class CaseRevealedSerializer(serializers.Serializer):
+    applicant_id_number = serializers.CharField(source="id_number", allow_blank=True)
+    contact_phone = serializers.CharField(source="mobile", allow_blank=True)
+    form_data = serializers.JSONField()
 
 
 class CasePageSerializer(serializers.Serializer):
@@ -447,6 +475,33 @@ class CaseAct(APIView):
         return _detail(request, case)
 
 
+class CaseReveal(APIView):
+    """查看完整信息: the applicant's ID and phone numbers and the clear form answers, with a
+    stated reason (``identity.reveal_pii`` on the case; every reveal and refusal audited)."""
+
+    permission_classes = [permissions.IsAuthenticated, WorkbenchUser]
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="cases_staff_reveal",
+        request=CaseRevealSerializer,
+        responses={
+            200: CaseRevealedSerializer,
+            400: OpenApiResponse(description="未说明事由"),
+            403: OpenApiResponse(description="无权查看完整信息"),
+            404: OpenApiResponse(description="办件不存在或不在权限范围内"),
+        },
+    )
+    def post(self, request, number: str):
+        case = selectors.case_for_staff(request.user, number)
+        form = CaseRevealSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        shown = reveal.reveal_case(
+            request.user, case, reason=form.validated_data["reason"], request=request
+        )
+        return Response(CaseRevealedSerializer(shown).data, headers={"Cache-Control": "no-store"})
+
+
 class CaseBulk(APIView):
     """批量签收 / 批量办结 / 批量送达: each case on its own; unknown or unseen numbers fail."""
 
@@ -485,4 +540,5 @@ urlpatterns = [
     path("cases/bulk/", CaseBulk.as_view(), name="cases-staff-bulk"),
     path("cases/<str:number>/", CaseDetail.as_view(), name="cases-staff-detail"),
     path("cases/<str:number>/actions/<str:action>/", CaseAct.as_view(), name="cases-staff-act"),
+    path("cases/<str:number>/reveal/", CaseReveal.as_view(), name="cases-staff-reveal"),
 ]

@@ -189,6 +189,12 @@ def queue_counts(user, *, now: dt.datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def may_reveal(user, case: Case) -> bool:
+    """Whether ``user`` may see ``case``'s personal numbers in clear (查看完整信息): the reveal
+    capability on the case's organisation (the service checks it again and audits)."""
+    return access.scope(user, Case.objects.filter(pk=case.pk), "identity.reveal_pii").exists()
+
+
 def case_for_staff(user, number: str) -> Case:
     """One case by 办件编号, or Http404 when it does not exist or is out of the user's scope."""
     try:

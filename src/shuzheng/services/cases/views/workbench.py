@@ -15,18 +15,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from shuzheng.foundation import access, workflow
+from shuzheng.foundation import workflow
 from shuzheng.foundation.identity.validators import mask_id_number, mask_mobile
 from shuzheng.foundation.web.views import require
 from shuzheng.foundation.workflow.calendar import Clock, working_days_between
 from shuzheng.foundation.workflow.services import spec_of
+from shuzheng.services.cases import masking
 from shuzheng.services.cases.models import (
     CaseMaterial,
     DeliveryMethod,
     SpecialKind,
 )
 from shuzheng.services.cases.selectors import workbench as selectors
-from shuzheng.services.cases.services import handle
+from shuzheng.services.cases.services import handle, reveal
 
 PAGE_SIZE = 50
 BULK_MAX = 200
@@ -248,10 +249,13 @@ def bulk_page(request):
 # --------------------------------------------------------------------------- one case
 
 
-def _form_rows(case) -> list[tuple[str, str]]:
-    """申请表 as (title, value) in the form's order, with the enum labels the form used."""
+def _form_rows(case, answers: dict | None = None) -> list[tuple[str, str]]:
+    """申请表 as (title, value) in the form's order, with the enum labels the form used: the
+    personal numbers masked by type (``masking``), unless ``answers`` are the revealed ones."""
     schema = case.item_version.form_schema or {}
     ui = case.item_version.form_ui or {}
+    if answers is None:
+        answers = masking.mask_case_form(case)
     props = schema.get("properties", {})
     order = [f for f in ui.get("order", []) if f in props] + [
         f for f in props if f not in ui.get("order", [])
@@ -259,15 +263,15 @@ def _form_rows(case) -> list[tuple[str, str]]:
     labels = ui.get("labels", {})
     rows = []
     for field in order:
-        if field not in case.form_data:
+        if field not in answers:
             continue
-        value = case.form_data[field]
+        value = answers[field]
         if isinstance(value, bool):
             value = _("是") if value else _("否")
         else:
             value = labels.get(field, {}).get(str(value), value)
         rows.append((props[field].get("title") or field, value))
-    rows += [(k, v) for k, v in case.form_data.items() if k not in props]
+    rows += [(k, v) for k, v in answers.items() if k not in props]
     return rows
 
 
@@ -340,9 +344,9 @@ def _detail_context(request, case, *, errors=None, open_action="", posted=None, 
         "applicant_name": case.applicant_name,
         "id_masked": mask_id_number(case.applicant_id_number or ""),
         "phone_masked": mask_mobile(contact) if contact else "",
-        "can_reveal": bool(case.person_id and access.holds(user, "identity.reveal_pii")),
+        "can_reveal": selectors.may_reveal(user, case),
         "revealed": revealed,
-        "form_rows": _form_rows(case),
+        "form_rows": _form_rows(case, revealed["form_data"] if revealed else None),
         "materials": case.materials.select_related("material", "file").order_by(
             "material__sort_order", "pk"
         ),
@@ -401,32 +405,23 @@ def act_page(request, number: str, action: str):
 @require_POST
 @require("web.use_workbench")
 def reveal_page(request, number: str):
-    """查看完整证件号码与手机号码: through identity's audited reveal, with a stated purpose."""
-    from shuzheng.foundation.identity import services as identity
-
+    """查看完整信息: the applicant's ID and phone numbers and the clear form answers, through
+    identity's audited reveal with a stated purpose; refused (403, audited) without the
+    reveal capability."""
     case = selectors.case_for_staff(request.user, number)
-    if case.person is None:
-        raise Http404
     try:
-        revealed = identity.reveal_person(
-            request.user, case.person, reason=request.POST.get("reason", ""), request=request
+        revealed = reveal.reveal_case(
+            request.user, case, reason=request.POST.get("reason", ""), request=request
         )
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
         return redirect("cases:case", number=number)
-    return render(
-        request,
-        "cases/workbench/case.html",
-        _detail_context(
-            request,
-            case,
-            revealed={
-                "id_number": revealed["id_number"],
-                "mobile": revealed["mobile"],
-            },
-        ),
+    response = render(
+        request, "cases/workbench/case.html", _detail_context(request, case, revealed=revealed)
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require("web.use_workbench")
