@@ -21,10 +21,9 @@ object keys sorted, no insignificant whitespace, non-ASCII characters as themsel
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
-from shuzheng.foundation.trust import gm
+from shuzheng.foundation.trust import evidence, gm
 
 GENESIS = "0" * 64
 REQUEST_DOMAIN = b"shuzheng.exchange.request.v1\n"
@@ -68,18 +67,9 @@ _LATENCY = LOG_FIELDS.index("latency_ms")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _UTC = dt.UTC
 
-canonical = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-).encode
-
-
-def iso(value) -> str:
-    """UTC, always with microseconds: ``2026-03-01T08:00:00.000000+00:00``."""
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is not _UTC:
-        value = value.astimezone(_UTC)
-    return value.isoformat(timespec="microseconds")
+# the same canonical JSON and UTC time text as the audit trail's evidence bundles
+canonical = evidence.canonical
+iso = evidence.iso
 
 
 def latency(value) -> str:

@@ -33,7 +33,7 @@ from shuzheng.data.exchange.models import ExchangeLog, ExchangeSeal
 from shuzheng.foundation import access
 from shuzheng.foundation.access.registry import CAPABILITIES
 from shuzheng.foundation.identity.models import Organisation
-from shuzheng.foundation.trust import audit, gm, keys
+from shuzheng.foundation.trust import audit, evidence, gm, keys
 
 EVIDENCE = "exchange.evidence"
 BUNDLE_FORMAT = "shuzheng-exchange-evidence/1"
@@ -265,23 +265,11 @@ def _check(document: dict, data: bytes, public_key, report: EvidenceReport) -> N
     if fields != list(canonical.LOG_FIELDS):
         problems.append("row_fields differ from this checker's (unknown format version)")
         return
-    public_keys = {}
-    for kid, pem in document["public_keys"].items():
-        key = gm.SM2PublicKey.from_pem(pem)
-        if key.key_id != kid:
-            problems.append(f"public key listed as {kid} has key id {key.key_id}")
-        public_keys[kid] = key
-    signer = public_keys.get(document["signer_key_id"])
-    if public_key is not None:
-        report.key_pinned = True
-        if public_key.key_id != document["signer_key_id"]:
-            problems.append(
-                f"signed by key {document['signer_key_id']}, not by the given key "
-                f"{public_key.key_id}"
-            )
-            return
-        signer = public_key
-        public_keys[public_key.key_id] = public_key
+    public_keys, signer = evidence.signing_keys(
+        document["public_keys"], document["signer_key_id"], public_key, report
+    )
+    if public_key is not None and signer is None:
+        return  # pinned to another key: nothing in the file is trusted
     previous = None
     for seal in seals:
         where = f"seal {seal['seq']} (seq {seal['first_seq']}..{seal['last_seq']})"
@@ -294,8 +282,7 @@ def _check(document: dict, data: bytes, public_key, report: EvidenceReport) -> N
         previous = seal
     body = {k: v for k, v in document.items() if k != "signature"}
     if signer is None:
-        problems.append("the signer's public key is missing")
-        return
+        return  # recorded by signing_keys
     try:
         signer.verify(
             canonical.unhex(document["signature"]),

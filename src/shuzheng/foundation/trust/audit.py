@@ -51,14 +51,14 @@ from shuzheng.foundation.trust.evidence import (  # the Django-free part, re-exp
     GENESIS_HASH,
     MANIFEST_DOMAIN,
     BundleReport,
-    _canonical,
-    _iso,
     _unhex,
     anchor_message,
     check_bundle,
     record_hash,
     record_message,
 )
+from shuzheng.foundation.trust.evidence import canonical as _canonical
+from shuzheng.foundation.trust.evidence import iso as _iso
 from shuzheng.foundation.trust.models import (
     AuditAnchor,
     AuditPurge,

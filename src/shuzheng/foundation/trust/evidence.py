@@ -48,15 +48,16 @@ BUNDLE_FORMAT = "shuzheng-audit-bundle/1"
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _UTC = dt.UTC
 
-_canonical = json.JSONEncoder(
+canonical = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
 ).encode
+"""The canonical JSON text of a value: no spaces, keys sorted, non-ASCII as itself, no NaN."""
 
 
 # --------------------------------------------------------------------------- canonical form
 
 
-def _iso(value) -> str:
+def iso(value) -> str:
     """UTC, always with microseconds: ``2026-03-01T08:00:00.000000+00:00``."""
     if isinstance(value, str):
         return value
@@ -90,10 +91,10 @@ def record_message(
     """
     return (
         RECORD_DOMAIN
-        + _canonical(
+        + canonical(
             [
                 seq,
-                _iso(time),
+                iso(time),
                 actor_id,
                 actor_username,
                 actor_org_id,
@@ -120,8 +121,7 @@ def record_hash(*fields) -> str:
 def anchor_message(first_seq: int, head_seq: int, head_hash: str, signed_at, key_id: str) -> bytes:
     """The bytes an anchor's SM2 signature covers."""
     return (
-        ANCHOR_DOMAIN
-        + _canonical([first_seq, head_seq, head_hash, _iso(signed_at), key_id]).encode()
+        ANCHOR_DOMAIN + canonical([first_seq, head_seq, head_hash, iso(signed_at), key_id]).encode()
     )
 
 
@@ -185,9 +185,37 @@ def check_bundle(data: bytes, public_key: gm.SM2PublicKey | None = None) -> Bund
     return report
 
 
+def signing_keys(pems: dict, signer_key_id: str, public_key, report) -> tuple[dict, object]:
+    """The public keys a bundle lists, by key id, and the key its signature must verify with.
+
+    With ``public_key`` (the checker's own copy of the signer's key) that key is pinned:
+    ``report.key_pinned`` is set and it replaces the listed one. A listed key whose id is not
+    its own, a pinned key that is not the signer's, and a missing signer key are recorded in
+    ``report.problems``; the signer is then ``None``. Shared by every bundle format (the audit
+    trail's here, the exchange log's)."""
+    problems = report.problems
+    public_keys = {}
+    for kid, pem in pems.items():
+        key = gm.SM2PublicKey.from_pem(pem)
+        if key.key_id != kid:
+            problems.append(f"public key listed as {kid} has key id {key.key_id}")
+        public_keys[kid] = key
+    if public_key is None:
+        signer = public_keys.get(signer_key_id)
+        if signer is None:
+            problems.append("the signer's public key is missing")
+        return public_keys, signer
+    report.key_pinned = True
+    if public_key.key_id != signer_key_id:
+        problems.append(f"signed by key {signer_key_id}, not by the given key {public_key.key_id}")
+        return public_keys, None
+    public_keys[public_key.key_id] = public_key
+    return public_keys, public_key
+
+
 def _check_document(document, data, public_key, report: BundleReport) -> None:
     problems = report.problems
-    if _canonical(document).encode() != data:
+    if canonical(document).encode() != data:
         problems.append("the file is not in canonical form: bytes were altered")
     manifest = document["manifest"]
     records = document["records"]
@@ -196,34 +224,16 @@ def _check_document(document, data, public_key, report: BundleReport) -> None:
     report.records, report.anchors = len(records), len(anchors)
     report.period, report.period_seq = manifest.get("period"), manifest.get("period_seq")
     report.signer_key_id = manifest["signer_key_id"]
-    public_keys = {}
-    for kid, pem in pems.items():
-        key = gm.SM2PublicKey.from_pem(pem)
-        if key.key_id != kid:
-            problems.append(f"public key listed as {kid} has key id {key.key_id}")
-        public_keys[kid] = key
-    signer = public_keys.get(manifest["signer_key_id"])
-    if public_key is not None:
-        report.key_pinned = True
-        if public_key.key_id != manifest["signer_key_id"]:
-            problems.append(
-                f"signed by key {manifest['signer_key_id']}, not by the given key "
-                f"{public_key.key_id}"
-            )
-            return
-        signer = public_key
+    public_keys, signer = signing_keys(pems, manifest["signer_key_id"], public_key, report)
     if signer is None:
-        problems.append("the signer's public key is missing")
         return
     try:
-        signer.verify(
-            _unhex(document["signature"]), MANIFEST_DOMAIN + _canonical(manifest).encode()
-        )
+        signer.verify(_unhex(document["signature"]), MANIFEST_DOMAIN + canonical(manifest).encode())
     except (gm.GmError, ValueError):
         problems.append("manifest signature does not verify: the bundle was altered")
         return
     for name, part in (("records", records), ("anchors", anchors), ("public_keys", pems)):
-        if gm.sm3(_canonical(part).encode()).hex() != manifest[name]["sm3"]:
+        if gm.sm3(canonical(part).encode()).hex() != manifest[name]["sm3"]:
             problems.append(f"{name} do not match the manifest's SM3 digest")
     if manifest["records"]["count"] != len(records):
         problems.append("record count differs from the manifest")
