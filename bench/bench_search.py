@@ -249,7 +249,10 @@ def main(argv=None) -> None:
     started = time.monotonic()
     for vendor, env in throwaway_databases("search", pg_url=args.pg_url, include_pg=not args.no_pg):
         log(vendor)
+        load_before = os.getloadavg()[0]
         results.append(run_worker(env, args))
+        # the machine may be shared: the 1-minute load average around each database's run
+        results[-1]["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(
         json.dumps(
             {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shuzheng.foundation.search import analysis, querying
+from shuzheng.foundation.search import analysis, backends, querying
 from shuzheng.foundation.search.indexing import Source, write_documents
 from shuzheng.foundation.search.models import SearchDocument, Synonym
 
@@ -107,3 +107,79 @@ def test_replacing_a_document_leaves_one_entry(services):
     assert SearchDocument.objects.filter(model_label=LABEL, object_id="1").count() == 1
     assert "社会保障卡挂失" in titles("挂失")
     assert "社会保障卡申领" not in titles("社保卡")
+
+
+def test_relaxed_query_puts_documents_with_more_of_the_words_first(services):
+    # nothing has all three; 个体工商户营业执照登记 has two of them, the rest one at most
+    rows, relaxed = querying.match("营业执照 登记 失业", labels=[LABEL])
+    assert relaxed
+    by_id = {d.pk: d.title for d in SearchDocument.objects.filter(model_label=LABEL)}
+    found = [by_id[row[0]] for row in rows]
+    assert found[0] == "个体工商户营业执照登记"
+    assert {"失业保险金申领", "不动产登记资料查询"} <= set(found[1:])
+
+
+def test_a_long_relaxed_query_still_puts_the_most_words_first(services):
+    text = "个体工商户 营业执照 登记 火星 月球"
+    assert len(analysis.parse_query(text).terms) > querying.PER_WORD
+    rows, relaxed = querying.match(text, labels=[LABEL])
+    assert relaxed
+    by_id = {d.pk: d.title for d in SearchDocument.objects.filter(model_label=LABEL)}
+    found = [by_id[row[0]] for row in rows]
+    assert found[0] == "个体工商户营业执照登记"
+    assert "不动产登记资料查询" in found  # one word only, still found
+
+
+def test_relaxed_query_keeps_a_rare_words_match_among_a_common_words_many(monkeypatch):
+    """Any one word: each word is looked up on its own, so the one document with the rare
+    word is not lost behind the newest of the common word's many (only the newest
+    RANK_CANDIDATES of a word's matches are ranked)."""
+    monkeypatch.setattr(backends, "RANK_CANDIDATES", 5)
+    write_documents([Source(LABEL, "rare", "公积金提取", "", boosts={"title": 3})])
+    write_documents(
+        [
+            Source(LABEL, f"c{i}", f"档案查询{i}", "", boosts={"title": 3})
+            for i in range(querying.RERANK_WINDOW + 10)
+        ]
+    )
+    querying.forget_synonyms()
+    assert len(querying.expression(analysis.parse_query("公积金 查询")).groups) == 2
+    found = titles("公积金 查询")
+    assert "公积金提取" in found
+    assert len(found) == 20
+
+
+def test_relaxed_pages_continue_one_another(monkeypatch):
+    """Past the re-ranked head a page is fetched on its own: it must continue the longer
+    fetch exactly (no row twice, none skipped), across levels and words."""
+    monkeypatch.setattr(backends, "RANK_CANDIDATES", 7)
+    sources = [Source(LABEL, f"a{i}", f"档案查询{i}", "", boosts={"title": 3}) for i in range(40)]
+    sources += [
+        Source(LABEL, f"b{i}", f"渔船检验{i}", "查询", boosts={"title": 3}) for i in range(30)
+    ]
+    sources += [Source(LABEL, f"c{i}", f"户籍迁移{i}", "", boosts={"title": 3}) for i in range(20)]
+    write_documents(sources)
+    querying.forget_synonyms()
+    text = "渔船检验 户籍迁移 查询"
+    whole, relaxed = querying.match(text, labels=[LABEL], limit=80)
+    assert relaxed and len(whole) == 80
+    assert len({row[0] for row in whole}) == 80
+    for offset in (50, 60, 70):
+        page, _relaxed = querying.match(text, labels=[LABEL], limit=10, offset=offset)
+        assert page == whole[offset : offset + 10]
+
+
+def test_body_only_matches_come_newest_first(monkeypatch):
+    monkeypatch.setattr(backends, "RECENT_WINDOW", 2)  # PostgreSQL: past the recent rows too
+    monkeypatch.setattr(backends, "SPARSE_ROWS", 0)
+    write_documents(
+        [
+            Source(LABEL, f"m{i}", f"事项{i}", "办理时需要签注", boosts={"title": 3})
+            for i in range(6)
+        ]
+    )
+    write_documents(
+        [Source(LABEL, f"x{i}", f"事项x{i}", "无关", boosts={"title": 3}) for i in range(4)]
+    )
+    rows, _relaxed = querying.match("签注", labels=[LABEL])
+    assert [row[2] for row in rows] == [f"m{i}" for i in range(5, -1, -1)]

@@ -26,6 +26,8 @@ from shuzheng.foundation.search.registry import IndexSpec, resolve, spec_for_lab
 
 SYNONYM_TTL_SECONDS = 60
 MAX_ROUNDS = 6
+MAX_LEVEL_GROUPS = 20  # most word groups written in one level of a relaxed query
+PER_WORD = 4  # a relaxed query of at most this many words looks each one up on its own
 RERANK_WINDOW = 50  # top rows of the backend's ranking re-ranked by match quality
 WITHIN_LIST = 500  # a ``within`` filter of at most this many rows is passed as their ids
 
@@ -156,9 +158,15 @@ def forget_synonyms(**_kwargs) -> None:
 # --- the expression ----------------------------------------------------------------------
 
 
-def expression(parsed: analysis.ParsedQuery, op: str = "AND") -> Expression | None:
+def expression(
+    parsed: analysis.ParsedQuery, op: str = "AND", *, at_least: int = 0, only: int | None = None
+) -> Expression | None:
+    """The backend expression of ``parsed``: every word (``AND``), any word (``OR``), any
+    ``at_least`` of them, or (``only``) the one word of that index."""
     groups = []
-    for term in parsed.terms:
+    for n, term in enumerate(parsed.terms):
+        if only is not None and n != only:
+            continue
         group = [Alternative(tokens) for tokens in term.alternatives]
         if term.pinyin:
             group.append(Alternative([term.pinyin], pinyin=True))
@@ -168,7 +176,7 @@ def expression(parsed: analysis.ParsedQuery, op: str = "AND") -> Expression | No
     if not groups:
         return None
     extra = [Alternative([parsed.whole_pinyin], pinyin=True)] if parsed.whole_pinyin else None
-    return Expression(groups, op=op, extra=extra, require=parsed.facets or None)
+    return Expression(groups, op=op, extra=extra, require=parsed.facets or None, at_least=at_least)
 
 
 def facet_groups(facets) -> list[list[str]]:
@@ -253,8 +261,47 @@ def _search(parsed, labels, where, params, limit, offset, relaxed=None):
                 return rows, False
             if offset and backend.search(cursor, strict, where_sql, all_params, 1, 0):
                 return rows, False  # past the end of the strict results
-        loose = expression(parsed, "OR")
-        return backend.search(cursor, loose, where_sql, all_params, limit, offset), True
+        return _relaxed(backend, cursor, parsed, where_sql, all_params, limit, offset), True
+
+
+def _relaxed(backend, cursor, parsed, where, params, limit, offset) -> list:
+    """No document has every word: documents with all but one of them first, then all but
+    two …, then any one word. Each level is a selective query; the any-word match of a
+    whole query ranked up to 17,000 rows for a page of documents that mostly had one
+    common word (查询) and none of the rest. A level whose expression would write word
+    groups more than MAX_LEVEL_GROUPS times is skipped (of six words: all but one and any
+    two; of seven or more, none). Any one word: for a short query each word on its own,
+    merged by score, so that one common word's many matches cannot crowd out a rarer
+    word's; for a longer one (more than PER_WORD words) a single query, whose score adds
+    up the words a document has."""
+    wanted = offset + limit
+    rows: list = []
+    seen: set = set()
+
+    def add(found):
+        for row in found:
+            if row[0] not in seen:
+                seen.add(row[0])
+                rows.append(row)
+
+    n = len(parsed.terms)
+    for k in range(n - 1, 1, -1):
+        if backends.combined_size(n, k) > MAX_LEVEL_GROUPS:
+            continue
+        loose = expression(parsed, "OR", at_least=k)
+        add(backend.search(cursor, loose, where, params, wanted + len(rows), 0))
+        if len(rows) >= wanted:
+            return rows[offset:wanted]
+    if n > PER_WORD:
+        add(backend.search(cursor, expression(parsed, "OR"), where, params, wanted + len(rows), 0))
+        return rows[offset:wanted]
+    single = []  # merged by score, ties in the query's word order
+    for i in range(n):
+        one = expression(parsed, "OR", only=i)  # (with the whole query's pinyin, if any)
+        found = backend.search(cursor, one, where, params, wanted + len(rows), 0)
+        single += [(-float(row[3] or 0), i, j, row) for j, row in enumerate(found)]
+    add(row for *_key, row in sorted(single, key=lambda item: item[:3]))
+    return rows[offset:wanted]
 
 
 # Where a document has a word of the query: (where, alternative). where — TITLE, KEYWORDS
