@@ -60,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, default=10, help="batch transactions per round")
     parser.add_argument("--verify-records", type=int, default=1_000_000, help="SQLite chain size")
     parser.add_argument(
-        "--pg-verify-records", type=int, default=300_000, help="PostgreSQL chain size (0: skip)"
+        "--pg-verify-records", type=int, default=1_000_000, help="PostgreSQL chain size (0: skip)"
     )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
