@@ -42,6 +42,18 @@ def jetstream(settings):
         b.delete_stream()
 
 
+def test_the_broker_works_from_a_thread_that_already_runs_an_event_loop(jetstream):
+    # e.g. a caller inside asyncio, or a process where Playwright's sync API is active
+    import asyncio
+
+    async def inside_a_running_loop():
+        with broker.Broker() as b:
+            b.ensure_stream()
+            return b.connected(1.0)
+
+    assert asyncio.run(inside_a_running_loop()) is True
+
+
 def drain(timeout=60.0, batch=200):
     """Run a worker until every event is delivered (or the time is up)."""
     deadline = time.monotonic() + timeout

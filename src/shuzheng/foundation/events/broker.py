@@ -26,6 +26,7 @@ coroutine.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -86,7 +87,15 @@ class Broker:
     def _run(self, coro, timeout: float | None = None):
         if timeout is not None:
             coro = asyncio.wait_for(coro, timeout)
-        return self.loop.run_until_complete(coro)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: a plain thread (command, worker, request)
+            return self.loop.run_until_complete(coro)
+        # The calling thread already runs an event loop (a caller inside asyncio, or a library
+        # such as Playwright's sync API, which keeps one marked running): the broker's own loop
+        # cannot run there, so it is driven from a short-lived thread, one call at a time.
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="events-broker") as pool:
+            return pool.submit(self.loop.run_until_complete, coro).result()
 
     # ----------------------------------------------------------------- connection
 
