@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 WORKERS ?= 1
+# granian threads per worker (0: granian's own default); why 1: docs/benchmarks.md, HTTP baseline
+THREADS ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: demo serve install test test-pg lint format bench messages catalogues vendor clean
@@ -33,6 +35,7 @@ demo: catalogues
 
 serve:
 	$(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port $(PORT) --workers $(WORKERS) \
+		$(if $(filter-out 0,$(THREADS)),--blocking-threads $(THREADS)) \
 		--log-level warning shuzheng.config.wsgi:application
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist, one test database each; `auto`: one

@@ -40,6 +40,11 @@ WRK_MARKER = "WRK_JSON "
 
 KEYS_MODULE = "shuzheng.foundation.trust.keys"
 
+# granian's blocking threads per worker when a benchmark does not say (``make serve``'s
+# ``THREADS`` default too); None would leave granian's own default (hundreds of threads,
+# which contend for the GIL). The sweep behind the value: docs/benchmarks.md, "HTTP baseline".
+DEFAULT_BLOCKING_THREADS: int | None = 1
+
 # Variables that must not leak from the caller's shell into the throwaway installation:
 # a DATABASE_URL would point the benchmark at a real database, real key material must not
 # be used (or needed) for throwaway data, DEBUG would change the behaviour being measured.
@@ -255,9 +260,11 @@ def running_server(
     workers: int,
     ready_path: str = "/healthz",
     timeout: float = 60,
-    blocking_threads: int | None = None,
+    blocking_threads: int | None = DEFAULT_BLOCKING_THREADS,
 ) -> Iterator[Server]:
-    """Start granian (WSGI) on a free loopback port; stop its whole process group on exit."""
+    """Start granian (WSGI) on a free loopback port; stop its whole process group on exit.
+
+    ``blocking_threads`` None is granian's own default (no ``--blocking-threads`` flag)."""
     port = free_port()
     command = granian_command(port, workers, blocking_threads)
     log_path = inst.var_dir / f"granian-{port}.log"
@@ -317,19 +324,22 @@ def _stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def http_get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+def http_get(
+    url: str, timeout: float = 5, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     """GET a loopback URL; return (status, body) — also for 4xx/5xx answers."""
     _check_loopback(url)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
 
 
-def check_path(server: Server, path: str) -> int:
+def check_path(server: Server, path: str, headers: dict[str, str] | None = None) -> int:
     """Fail early (with the answer) unless ``path`` answers 2xx; return the body size."""
-    status, body = http_get(server.url(path))
+    status, body = http_get(server.url(path), headers=headers)
     if not 200 <= status < 300:
         excerpt = body[:500].decode(errors="replace")
         raise BenchError(f"GET {path} answered HTTP {status}, not 2xx; body starts:\n{excerpt}")
@@ -354,7 +364,14 @@ def wrk_binary() -> str:
     return path
 
 
-def wrk_command(url: str, *, duration: float, connections: int, threads: int) -> list[str]:
+def wrk_command(
+    url: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    headers: dict[str, str] | None = None,
+) -> list[str]:
     _check_loopback(url)
     return [
         wrk_binary(),
@@ -364,13 +381,23 @@ def wrk_command(url: str, *, duration: float, connections: int, threads: int) ->
         "--timeout=5s",
         "--latency",
         f"--script={WRK_SCRIPT}",
+        *(f"--header={name}: {value}" for name, value in (headers or {}).items()),
         url,
     ]
 
 
-def run_wrk(url: str, *, duration: float, connections: int, threads: int) -> dict:
+def run_wrk(
+    url: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    headers: dict[str, str] | None = None,
+) -> dict:
     """One wrk run; the ``done()`` hook's JSON plus requests per second."""
-    command = wrk_command(url, duration=duration, connections=connections, threads=threads)
+    command = wrk_command(
+        url, duration=duration, connections=connections, threads=threads, headers=headers
+    )
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=duration + 30, check=False

@@ -1,7 +1,8 @@
 """HTTP baseline: the ceiling of the stack (granian WSGI + Django middleware) on this machine.
 
 Builds a throwaway installation (temporary SHUZHENG_VAR_DIR, SQLite, DEBUG off), serves it
-with granian on a free 127.0.0.1 port and drives ``--path`` (default the trivial
+with granian on a free 127.0.0.1 port (``--blocking-threads`` per worker: the harness default,
+1, as ``make serve``; 0 for granian's own) and drives ``--path`` (default the trivial
 ``/healthz``) with wrk: a warm-up, then ``--runs`` measured runs. With ``--compare-path``
 a second path is measured against the same server, runs interleaved with the baseline, and
 reported with its ratio to the baseline ("x % of the ceiling").
@@ -33,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="second path measured in the same run, reported as a ratio to --path",
     )
     parser.add_argument("--workers", type=int, default=1, help="granian worker processes")
+    parser.add_argument(
+        "--blocking-threads",
+        type=int,
+        default=harness.DEFAULT_BLOCKING_THREADS or 0,
+        help="granian threads per worker (default %(default)s; 0: granian's own default)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
@@ -48,8 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("workers", "connections", "threads", "duration", "runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.warmup < 0:
-        parser.error("--warmup must not be negative")
+    if args.warmup < 0 or args.blocking_threads < 0:
+        parser.error("--warmup and --blocking-threads must not be negative")
     for path in filter(None, (args.path, args.compare_path)):
         if not path.startswith("/"):
             parser.error(f"paths must start with '/': {path!r}")
@@ -68,7 +75,9 @@ def run(args: argparse.Namespace) -> dict:
 
     with (
         harness.throwaway_installation(demo=args.demo) as inst,
-        harness.running_server(inst, workers=args.workers) as server,
+        harness.running_server(
+            inst, workers=args.workers, blocking_threads=args.blocking_threads or None
+        ) as server,
     ):
         for path in paths:
             body_bytes[path] = harness.check_path(server, path)
@@ -94,6 +103,7 @@ def run(args: argparse.Namespace) -> dict:
         "benchmark": "http_baseline",
         "path": args.path,
         "workers": args.workers,
+        "blocking_threads": args.blocking_threads or None,  # None: granian's default
         "connections": args.connections,
         "threads": args.threads,
         "duration_s": args.duration,

@@ -112,8 +112,12 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 # SQLite: WAL lets readers run beside the writer; IMMEDIATE transactions take the write
 # lock up front so two writers queue (busy timeout) instead of failing on lock upgrade.
+# SQLITE_CACHE_MB sets each connection's page cache in MiB; 0 (the default) keeps SQLite's
+# own 2 MB: 64 MB made no measurable difference to the API lists or FTS search and slowed
+# full scans by ~35 % (docs/benchmarks.md, "HTTP baseline").
 _sqlite_default = f"sqlite:///{VAR_DIR / 'shuzheng.sqlite3'}"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=_sqlite_default)}
+SQLITE_CACHE_MB = env.int("SQLITE_CACHE_MB", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -121,6 +125,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                # A negative cache_size counts KiB, not pages; 0 keeps SQLite's default.
+                + (f" PRAGMA cache_size=-{SQLITE_CACHE_MB * 1024};" if SQLITE_CACHE_MB else "")
             ),
         }
     )

@@ -82,3 +82,27 @@ def test_a_system_administrator_adds_units_only_inside_their_subtree(tree, make_
             clerk, parent=tree.gongbei, name="某社区", kind=OrgKind.COMMUNITY
         )
     assert not Organisation.objects.filter(name__in=["某村", "某社区"]).exists()
+
+
+def test_the_public_list_answers_what_the_serializer_says_page_by_page(tree, api):
+    from shuzheng.foundation.identity.api import OrganisationSerializer
+
+    Organisation.objects.filter(pk=tree.xiawan.pk).update(uncertain=True, note="待核实：名称")
+    Organisation.objects.filter(pk=tree.doumen.pk).update(is_active=False)
+    seen, url = [], "/api/v1/organisations/?page_size=2"
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200
+        seen += response.json()["results"]
+        url = response.json()["next"]
+    expected = OrganisationSerializer(
+        Organisation.objects.filter(is_active=True).order_by("-pk"), many=True
+    ).data
+    assert seen == [dict(row) for row in expected] and len(seen) > 2
+    assert [row["uncertain"] for row in seen if row["id"] == tree.xiawan.pk] == [True]
+    assert all(type(row["uncertain"]) is bool and type(row["depth"]) is int for row in seen)
+    assert tree.doumen.pk not in {row["id"] for row in seen}
+    children = api.get(f"/api/v1/organisations/?parent={tree.xiangzhou.pk}").json()["results"]
+    expected = Organisation.objects.filter(parent=tree.xiangzhou, is_active=True)
+    assert {row["id"] for row in children} == {org.pk for org in expected} and children
+    assert all(row["parent"] == tree.xiangzhou.pk for row in children)

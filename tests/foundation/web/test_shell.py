@@ -208,8 +208,50 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
         assert cursor.fetchone()[0] == 20_000
 
 
-def test_without_database_url_the_default_is_sqlite_under_var(tmp_path):
+def test_a_fresh_sqlite_connection_has_the_configured_page_cache(settings):
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite settings apply to SQLite only")
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")  # negative: KiB; SQLite's own default -2000
+            expected = -settings.SQLITE_CACHE_MB * 1024 if settings.SQLITE_CACHE_MB else -2000
+            assert cursor.fetchone()[0] == expected
+    finally:
+        fresh.close()
+
+
+def test_sqlite_cache_mb_sets_the_page_cache_of_new_connections(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "SHUZHENG_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "x" * 50,
+            "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
+            "SQLITE_CACHE_MB": "16",
+        }
+    )
+    script = (
+        "import django; django.setup(); from django.db import connection; "
+        "cursor = connection.cursor(); cursor.execute('PRAGMA cache_size'); "
+        "print(cursor.fetchone()[0])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split()[-1] == "-16384"
+
+
+def test_without_database_url_the_default_is_sqlite_under_var(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_CACHE_MB")}
     env.update(
         {
             "SHUZHENG_VAR_DIR": str(tmp_path),
@@ -235,6 +277,7 @@ def test_without_database_url_the_default_is_sqlite_under_var(tmp_path):
     assert engine == "django.db.backends.sqlite3"
     assert name == str(tmp_path / "shuzheng.sqlite3")
     assert "journal_mode=WAL" in options["init_command"] and options["timeout"] == 20
+    assert "cache_size" not in options["init_command"]  # SQLITE_CACHE_MB 0: SQLite's own
     assert time_zone == "Asia/Shanghai"
     assert language == "zh-hans" and languages == ["zh-hans", "zh-hant", "pt", "en"]
 
