@@ -527,3 +527,22 @@ def percentiles(samples: list[float]) -> dict:
         "p99": at(0.99),
         "max": round(ordered[-1], 3),
     }
+
+
+def run_main(name: str, parse_args, run, argv: list[str] | None = None) -> int:
+    """The ``main()`` of a benchmark that starts servers: run it with SIGTERM as an interrupt,
+    print its JSON report, and exit 1 on a ``BenchError`` and 130 when interrupted (the
+    servers are stopped and the temporary folders removed either way)."""
+    args = parse_args(argv)
+    try:
+        with sigterm_as_interrupt():
+            report = run(args)
+    except BenchError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted (server stopped, temp dir removed)", file=sys.stderr)
+        return 130
+    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0

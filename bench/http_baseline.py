@@ -17,7 +17,6 @@ Prints one JSON object on stdout; progress goes to stderr. Needs ``wrk``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -132,19 +131,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        with harness.sigterm_as_interrupt():
-            report = run(args)
-    except harness.BenchError as exc:
-        print(f"http_baseline: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("http_baseline: interrupted (server stopped, temp dir removed)", file=sys.stderr)
-        return 130
-    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+    return harness.run_main("http_baseline", parse_args, run, argv)
 
 
 if __name__ == "__main__":

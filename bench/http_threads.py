@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import time
 from pathlib import Path
@@ -155,19 +154,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        with harness.sigterm_as_interrupt():
-            report = run(args)
-    except harness.BenchError as exc:
-        print(f"http_threads: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("http_threads: interrupted (server stopped, temp dir removed)", file=sys.stderr)
-        return 130
-    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+    return harness.run_main("http_threads", parse_args, run, argv)
 
 
 if __name__ == "__main__":
