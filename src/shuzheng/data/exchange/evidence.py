@@ -19,7 +19,6 @@ values in ``row_fields`` order.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -219,25 +218,7 @@ def check(data: bytes, public_key: gm.SM2PublicKey | None = None) -> EvidenceRep
     is named with where it is (byte offset, seal, row seq). Without ``public_key`` the key
     embedded in the bundle is used and the report says the key was not pinned."""
     report = EvidenceReport(ok=False)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        report.problems.append(f"not UTF-8 at byte {exc.start}: bytes were altered")
-        return report
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        report.problems.append(f"not a JSON document: {exc}")
-        return report
-    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
-        report.problems.append(f"not a {BUNDLE_FORMAT} document")
-        return report
-    try:
-        _check(document, data, public_key, report)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        report.problems.append(f"malformed bundle: {type(exc).__name__}: {exc}")
-    report.ok = not report.problems
-    return report
+    return evidence.run_check(data, BUNDLE_FORMAT, _check, public_key, report)
 
 
 def _first_difference(a: bytes, b: bytes) -> int:

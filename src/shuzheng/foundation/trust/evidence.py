@@ -169,16 +169,29 @@ def check_bundle(data: bytes, public_key: gm.SM2PublicKey | None = None) -> Bund
     the one the installation publishes.
     """
     report = BundleReport(ok=False, problems=[])
+    return run_check(data, BUNDLE_FORMAT, _check_document, public_key, report)
+
+
+def run_check(data: bytes, bundle_format: str, check, public_key, report):
+    """Parse a bundle file of ``bundle_format`` and run ``check(document, data, public_key,
+    report)`` on it; what cannot be read, and a structure ``check`` trips over, become
+    problems of ``report``, never exceptions. ``report.ok`` is set. Shared by every bundle
+    format (the audit trail's here, the exchange log's)."""
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.problems.append(f"not UTF-8 at byte {exc.start}: bytes were altered")
+        return report
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
         report.problems.append(f"not a JSON document: {exc}")
         return report
-    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
-        report.problems.append(f"not a {BUNDLE_FORMAT} document")
+    if not isinstance(document, dict) or document.get("format") != bundle_format:
+        report.problems.append(f"not a {bundle_format} document")
         return report
     try:
-        _check_document(document, data, public_key, report)
+        check(document, data, public_key, report)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         report.problems.append(f"malformed bundle: {type(exc).__name__}: {exc}")
     report.ok = not report.problems
