@@ -1,18 +1,15 @@
 """Security headers (CSP without inline script, Permissions-Policy, COOP, HSTS on HTTPS),
 cookie flags, and per-address rate limits (429 with Retry-After)."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.foundation.identity.test_login_support import password_login
+from tests.fresh_settings import run_python
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[3]
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
@@ -92,28 +89,13 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, django_user_model
 
 
 def test_secure_cookies_turn_on_secure_flags_and_hsts(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
-    env.update(
-        {
-            "SECURE_COOKIES": "true",
-            "SECRET_KEY": "x" * 60,
-            "SHUZHENG_VAR_DIR": str(tmp_path),
-            "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
-        }
-    )
+    env = {"SECURE_COOKIES": "true", "SECRET_KEY": "x" * 60, "SHUZHENG_VAR_DIR": str(tmp_path)}
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
         "s.SESSION_COOKIE_SAMESITE, s.SECURE_HSTS_SECONDS)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(script, env, drop=("DEBUG",))
     assert result.stdout.split() == ["True", "True", "True", "Lax", "31536000"], result.stderr
 
 

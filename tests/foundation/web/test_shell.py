@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shuzheng.foundation.identity.login.testing import totp_code
+from tests.fresh_settings import run_python
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
@@ -224,55 +225,26 @@ def test_a_fresh_sqlite_connection_has_the_configured_page_cache(settings):
 
 
 def test_sqlite_cache_mb_sets_the_page_cache_of_new_connections(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        {
-            "SHUZHENG_VAR_DIR": str(tmp_path),
-            "SECRET_KEY": "x" * 50,
-            "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
-            "SQLITE_CACHE_MB": "16",
-        }
-    )
     script = (
         "import django; django.setup(); from django.db import connection; "
         "cursor = connection.cursor(); cursor.execute('PRAGMA cache_size'); "
         "print(cursor.fetchone()[0])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    env = {"SHUZHENG_VAR_DIR": str(tmp_path), "SECRET_KEY": "x" * 50, "SQLITE_CACHE_MB": "16"}
+    result = run_python(script, env, drop=("DATABASE_URL",))
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "-16384"
 
 
 def test_without_database_url_the_default_is_sqlite_under_var(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_CACHE_MB")}
-    env.update(
-        {
-            "SHUZHENG_VAR_DIR": str(tmp_path),
-            "SECRET_KEY": "x" * 50,
-            "DJANGO_SETTINGS_MODULE": "shuzheng.config.settings",
-        }
-    )
     script = (
         "import json; from django.conf import settings; d = settings.DATABASES['default']; "
         "print(json.dumps([d['ENGINE'], str(d['NAME']), d['OPTIONS'], settings.TIME_ZONE, "
         "settings.LANGUAGE_CODE, [c for c, _ in settings.LANGUAGES]]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    env = {"SHUZHENG_VAR_DIR": str(tmp_path), "SECRET_KEY": "x" * 50}
+    result = run_python(script, env, drop=("DATABASE_URL", "SQLITE_CACHE_MB"))
+    assert result.returncode == 0, result.stderr
     engine, name, options, time_zone, language, languages = json.loads(result.stdout)
     assert engine == "django.db.backends.sqlite3"
     assert name == str(tmp_path / "shuzheng.sqlite3")
